@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sockeye",
+    products: [
+        .executable(name: "sockeye", targets: ["sockeye"]),
+        .library(name: "PacketCodec", targets: ["PacketCodec"]),
+        .library(name: "Pcap", targets: ["Pcap"]),
+        .library(name: "FlowAnalysis", targets: ["FlowAnalysis"]),
+        .library(name: "Reports", targets: ["Reports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
+        ),
+        .target(name: "PacketCodec"),
+        .target(name: "Pcap", dependencies: ["CPcap"]),
+        .target(name: "FlowAnalysis", dependencies: ["PacketCodec"]),
+        .target(name: "Reports", dependencies: ["PacketCodec", "FlowAnalysis"]),
+        .executableTarget(
+            name: "sockeye",
+            dependencies: [
+                "PacketCodec", "Pcap", "FlowAnalysis", "Reports",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PacketCodecTests", dependencies: ["PacketCodec"]),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap", "PacketCodec"]),
+        .testTarget(name: "FlowAnalysisTests", dependencies: ["FlowAnalysis", "PacketCodec", "Pcap"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "FlowAnalysis", "PacketCodec", "Pcap"]),
+        .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
