@@ -1,0 +1,59 @@
+/// Everything `PacketDecoder` learned about one frame, as a trivially copyable value.
+///
+/// Holds header fields and *offsets* into the frame, never the bytes themselves, so it costs
+/// no allocation or reference counting to make, copy or store. Variable-length parts (IPv4
+/// options, TCP options, payload) are read from the frame on demand with the offsets here.
+/// A layer that could not be decoded is `nil` and `defects` names why.
+public struct DecodedPacket: Sendable, BitwiseCopyable {
+    public var linkType: LinkType
+    /// Bytes captured (`caplen`).
+    public var captureLength: Int
+    /// Bytes on the wire (`len`); equals `captureLength` unless the snapshot length cut the frame.
+    public var wireLength: Int
+
+    public var ethernet: EthernetHeader? = nil
+    public var linuxSLL: LinuxSLLHeader? = nil
+    public var loopback: LoopbackHeader? = nil
+    /// EtherType (or equivalent) of the network layer; 0 when unknown.
+    public var etherType: UInt16 = 0
+    /// Offset of the network header in the frame, or nil if the link layer did not decode.
+    public var networkOffset: Int? = nil
+
+    public var ipv4: IPv4Header? = nil
+    public var ipv6: IPv6Header? = nil
+    public var tcp: TCPHeader? = nil
+    public var udp: UDPHeader? = nil
+
+    /// Offset of the transport payload in the frame (or of the IP payload when no transport
+    /// header was decoded) and its length by the headers' length fields.
+    public var payloadOffset: Int = 0
+    public var payloadLength: Int = 0
+
+    public var defects = DefectSet()
+
+    @inlinable
+    public init(linkType: LinkType, captureLength: Int, wireLength: Int) {
+        self.linkType = linkType
+        self.captureLength = captureLength
+        self.wireLength = wireLength
+    }
+
+    /// Transport protocol number (6, 17, …) after IPv6 extension headers, or nil without IP.
+    @inlinable public var ipProtocol: UInt8? { ipv4?.protocol ?? ipv6?.upperProtocol }
+    @inlinable public var sourceAddress: IPAddress? { ipv4.map { IPAddress(ipv4: $0.source) } ?? ipv6?.source }
+    @inlinable public var destinationAddress: IPAddress? { ipv4.map { IPAddress(ipv4: $0.destination) } ?? ipv6?.destination }
+    @inlinable public var sourcePort: UInt16? { tcp?.sourcePort ?? udp?.sourcePort }
+    @inlinable public var destinationPort: UInt16? { tcp?.destinationPort ?? udp?.destinationPort }
+    /// True when the IP layer is a fragment (transport checksums are then not verified).
+    @inlinable public var isFragment: Bool { ipv4?.isFragment ?? ipv6?.isFragment ?? false }
+    /// Sum of the IP total length (IPv6: 40 + payload length), as Zeek counts `*_ip_bytes`.
+    @inlinable public var ipLength: Int {
+        if let v4 = ipv4 { return v4.effectiveLength }
+        if let v6 = ipv6 { return IPv6Header.length + v6.effectivePayloadLength }
+        return 0
+    }
+    /// The payload bytes actually captured (≤ `payloadLength`).
+    @inlinable public var capturedPayloadLength: Int {
+        max(0, min(payloadLength, captureLength - payloadOffset))
+    }
+}

@@ -1,0 +1,117 @@
+/// IPv6 fixed header (RFC 8200 §3) and the extension-header chain (RFC 8200 §4).
+///
+/// Byte ranges: version/traffic class/flow label 0..<4, payload length 4..<6, next header 6,
+/// hop limit 7, source 8..<24, destination 24..<40. Extension headers are walked by
+/// `PacketDecoder` (hop-by-hop, routing, fragment, destination options, AH, mobility, HIP,
+/// shim6); any other next header ends the chain.
+public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
+    public static let length = 40
+    /// Extension headers remembered per packet.
+    public static let maxExtensionHeaders = 8
+
+    public var offset: Int = 0
+    public var trafficClass: UInt8 = 0
+    public var flowLabel: UInt32 = 0
+    public var payloadLength: UInt16 = 0
+    /// The fixed header's next-header field.
+    public var nextHeader: UInt8 = 0
+    public var hopLimit: UInt8 = 64
+    public var source = IPAddress(ipv6High: 0, low: 0)
+    public var destination = IPAddress(ipv6High: 0, low: 0)
+    /// Protocol after the extension headers (6 TCP, 17 UDP, 59 none, …).
+    public var upperProtocol: UInt8 = 0
+    /// Offset of the upper-layer header in the frame.
+    public var upperOffset: Int = 0
+    /// Types of the extension headers walked, in order (inline storage).
+    public var extensionHeaders = IPv6ExtensionList()
+    /// Fragment header fields, if one was present.
+    public var fragmentOffsetUnits: UInt16 = 0
+    public var moreFragments = false
+    public var fragmentIdentification: UInt32 = 0
+    public var hasFragmentHeader = false
+    /// Payload length Sockeye used (40-byte header excluded): `payloadLength`, or the frame's
+    /// remaining bytes for a jumbogram (payload length 0).
+    public var effectivePayloadLength: Int = 0
+
+    public init() {}
+
+    @inlinable public var isFragment: Bool { hasFragmentHeader && (moreFragments || fragmentOffsetUnits != 0) }
+    @inlinable public var fragmentOffset: Int { Int(fragmentOffsetUnits) * 8 }
+
+    @inlinable
+    static func readFixed(_ b: UnsafeRawBufferPointer, at o: Int) -> IPv6Header {
+        var h = IPv6Header()
+        h.offset = o
+        let w = b.u32(o)
+        h.trafficClass = UInt8(truncatingIfNeeded: w >> 20)
+        h.flowLabel = w & 0xfffff
+        h.payloadLength = b.u16(o + 4)
+        h.nextHeader = b.u8(o + 6)
+        h.hopLimit = b.u8(o + 7)
+        h.source = IPAddress(ipv6High: b.u64(o + 8), low: b.u64(o + 16))
+        h.destination = IPAddress(ipv6High: b.u64(o + 24), low: b.u64(o + 32))
+        return h
+    }
+
+    @inlinable
+    static func isExtensionHeader(_ nh: UInt8) -> Bool {
+        switch nh {
+        case IPProtocol.hopByHop, IPProtocol.ipv6Routing, IPProtocol.ipv6Fragment,
+             IPProtocol.ipv6DestinationOptions, IPProtocol.authentication, IPProtocol.mobility,
+             IPProtocol.hip, IPProtocol.shim6:
+            true
+        default:
+            false
+        }
+    }
+
+    /// Appends the fixed header. `extensionHeaders` are raw bytes (each with its own next-header
+    /// and length octets, already chained); with `fixLengths` the payload length is
+    /// `extensionBytes.count + upperLength`.
+    public func emit(into bytes: inout [UInt8], extensionBytes: [UInt8] = [], upperLength: Int, fixLengths: Bool = true) {
+        bytes.appendBigEndian(UInt32(6) << 28 | UInt32(trafficClass) << 20 | (flowLabel & 0xfffff))
+        bytes.appendBigEndian(fixLengths ? UInt16(truncatingIfNeeded: extensionBytes.count + upperLength) : payloadLength)
+        bytes.append(nextHeader)
+        bytes.append(hopLimit)
+        for w in [source.high, source.low, destination.high, destination.low] {
+            bytes.appendBigEndian(UInt32(truncatingIfNeeded: w >> 32))
+            bytes.appendBigEndian(UInt32(truncatingIfNeeded: w))
+        }
+        bytes.append(contentsOf: extensionBytes)
+    }
+}
+
+/// Up to eight extension-header types stored in one word.
+public struct IPv6ExtensionList: Hashable, Sendable, BitwiseCopyable, RandomAccessCollection {
+    @usableFromInline var packed: UInt64 = 0
+    public private(set) var count: Int = 0
+
+    public init() {}
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+    public subscript(i: Int) -> UInt8 {
+        precondition(i >= 0 && i < count, "extension header index out of range")
+        return UInt8(truncatingIfNeeded: packed >> (UInt64(i) * 8))
+    }
+    @usableFromInline
+    mutating func append(_ t: UInt8) {
+        guard count < IPv6Header.maxExtensionHeaders else { return }
+        packed |= UInt64(t) << (UInt64(count) * 8)
+        count += 1
+    }
+
+    /// Name for JSON: hop_by_hop, routing, fragment, dest_opts, ah, mobility, hip, shim6.
+    public static func name(_ t: UInt8) -> String {
+        switch t {
+        case IPProtocol.hopByHop: "hop_by_hop"
+        case IPProtocol.ipv6Routing: "routing"
+        case IPProtocol.ipv6Fragment: "fragment"
+        case IPProtocol.ipv6DestinationOptions: "dest_opts"
+        case IPProtocol.authentication: "ah"
+        case IPProtocol.mobility: "mobility"
+        case IPProtocol.hip: "hip"
+        case IPProtocol.shim6: "shim6"
+        default: "ext_\(t)"
+        }
+    }
+}

@@ -1,0 +1,315 @@
+/// Decodes a frame from its link layer down to TCP/UDP in one call.
+///
+/// ```swift
+/// let decoder = PacketDecoder()
+/// let packet = frame.withUnsafeBytes { decoder.decode($0, linkType: .ethernet) }
+/// if let tcp = packet.tcp { print(tcp.sequenceNumber, tcp.flags) }
+/// ```
+///
+/// The hot path reads borrowed bytes and returns a `DecodedPacket` value: nothing is allocated,
+/// nothing is retained. `decode` never traps and never reads outside `bytes`: every read is
+/// preceded by a length check, and a failed check ends decoding with a named `Defect`.
+public struct PacketDecoder: Sendable {
+    /// Verify IPv4 header, TCP and UDP checksums (on by default).
+    public var verifyChecksums: Bool
+    /// Maximum number of IPv6 extension headers walked before giving up.
+    public var maxExtensionHeaders = 16
+
+    public init(verifyChecksums: Bool = true) {
+        self.verifyChecksums = verifyChecksums
+    }
+
+    /// Decodes one frame.
+    /// - Parameters:
+    ///   - bytes: the captured bytes (borrowed only for the call).
+    ///   - linkType: from the capture file or live handle.
+    ///   - wireLength: the original length (`len`); defaults to `bytes.count`.
+    public func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil) -> DecodedPacket {
+        var p = DecodedPacket(linkType: linkType, captureLength: bytes.count,
+                              wireLength: max(wireLength ?? bytes.count, bytes.count))
+        decodeLink(bytes, &p)
+        guard let offset = p.networkOffset else { return p }
+        switch p.etherType {
+        case EtherType.ipv4: decodeIPv4(bytes, at: offset, &p)
+        case EtherType.ipv6: decodeIPv6(bytes, at: offset, &p)
+        default: p.payloadOffset = offset; p.payloadLength = p.wireLength - offset
+        }
+        return p
+    }
+
+    // MARK: Link layer
+
+    @inline(__always)
+    func decodeLink(_ b: UnsafeRawBufferPointer, _ p: inout DecodedPacket) {
+        switch p.linkType {
+        case .ethernet:
+            var defect: Defect?
+            p.ethernet = EthernetHeader.parse(b, defect: &defect)
+            if let defect { p.defects.insert(defect); return }
+            guard let eth = p.ethernet else { return }
+            p.etherType = eth.etherType
+            p.networkOffset = eth.length
+        case .linuxSLL, .linuxSLL2:
+            guard let sll = p.linkType == .linuxSLL ? LinuxSLLHeader.parseV1(b) : LinuxSLLHeader.parseV2(b) else {
+                p.defects.insert(.linkTruncated); return
+            }
+            p.linuxSLL = sll
+            var offset = sll.length
+            var type = sll.protocolType
+            // Tagged frames on a cooked capture keep their tags (the kernel strips them into
+            // metadata for most drivers, but not all).
+            while EtherType.isVLANTag(type) {
+                guard b.count >= offset + 4 else { p.defects.insert(.linkTruncated); return }
+                type = b.u16(offset + 2)
+                offset += 4
+            }
+            p.etherType = type
+            p.networkOffset = offset
+        case .null, .loop:
+            guard let lo = LoopbackHeader.parse(b, networkOrder: p.linkType == .loop) else {
+                p.defects.insert(.linkTruncated); return
+            }
+            p.loopback = lo
+            switch lo.ipVersion {
+            case 4: p.etherType = EtherType.ipv4
+            case 6: p.etherType = EtherType.ipv6
+            default: p.defects.insert(.loopbackFamilyUnknown); return
+            }
+            p.networkOffset = LoopbackHeader.length
+        case .rawIP:
+            guard b.count >= 1 else { p.defects.insert(.linkTruncated); return }
+            switch b.u8(0) >> 4 {
+            case 4: p.etherType = EtherType.ipv4
+            case 6: p.etherType = EtherType.ipv6
+            default: p.defects.insert(.ipv4VersionInvalid); return
+            }
+            p.networkOffset = 0
+        case .ipv4:
+            p.etherType = EtherType.ipv4
+            p.networkOffset = 0
+        case .ipv6:
+            p.etherType = EtherType.ipv6
+            p.networkOffset = 0
+        case .unknown:
+            p.defects.insert(.linkTypeUnsupported)
+        }
+    }
+
+    // MARK: IPv4 (RFC 791 §3.1)
+
+    @inline(__always)
+    func decodeIPv4(_ b: UnsafeRawBufferPointer, at o: Int, _ p: inout DecodedPacket) {
+        guard b.count >= o + IPv4Header.minimumLength else { p.defects.insert(.ipv4Truncated); return }
+        var ip = IPv4Header.readFixed(b, at: o)
+        guard b.u8(o) >> 4 == 4 else {
+            p.defects.insert(.ipv4VersionInvalid)
+            p.ipv4 = ip
+            return
+        }
+        let frameRemaining = p.wireLength - o
+        guard ip.headerLength >= IPv4Header.minimumLength else {
+            p.defects.insert(.ipv4HeaderLengthInvalid)
+            p.ipv4 = ip
+            return
+        }
+        guard b.count >= o + ip.headerLength else {
+            p.defects.insert(.ipv4HeaderBeyondCapture)
+            p.ipv4 = ip
+            return
+        }
+        if verifyChecksums {
+            let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + ip.headerLength)]))
+            ip.checksumStatus = sum == 0xffff ? .good : .bad
+        }
+        if ip.optionsLength > 0 {
+            var it = IPv4OptionIterator(bytes: b, header: ip)
+            while it.next() != nil {}
+            if it.malformed { p.defects.insert(.ipv4OptionLengthInvalid) }
+        }
+        // Length of the datagram: the total length field, except TSO captures (0) and fields
+        // larger than the frame, where the frame's remaining bytes are used (gopacket's rule).
+        var truncatedByFrame = false
+        if ip.totalLength == 0 {
+            p.defects.insert(.ipv4TotalLengthZero)
+            ip.effectiveLength = frameRemaining
+        } else if Int(ip.totalLength) < ip.headerLength {
+            p.defects.insert(.ipv4TotalLengthInvalid)
+            p.ipv4 = ip
+            return
+        } else if Int(ip.totalLength) > frameRemaining {
+            p.defects.insert(.ipv4TotalLengthExceedsFrame)
+            ip.effectiveLength = frameRemaining
+            truncatedByFrame = true
+        } else {
+            ip.effectiveLength = Int(ip.totalLength)
+        }
+        p.ipv4 = ip
+        let payloadStart = o + ip.headerLength
+        let payloadLength = ip.effectiveLength - ip.headerLength
+        p.payloadOffset = payloadStart
+        p.payloadLength = payloadLength
+        // Only the first fragment carries the transport header.
+        guard ip.fragmentOffsetUnits == 0 else { return }
+        let pseudo: (UInt8, UInt32) -> UInt16 = { proto, len in
+            InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination, protocol: proto, length: len)
+        }
+        decodeTransport(b, proto: ip.protocol, at: payloadStart, length: payloadLength,
+                        checksummable: !ip.isFragment && !truncatedByFrame, isIPv6: false, pseudo: pseudo, &p)
+    }
+
+    // MARK: IPv6 (RFC 8200 §3, §4)
+
+    @inline(__always)
+    func decodeIPv6(_ b: UnsafeRawBufferPointer, at o: Int, _ p: inout DecodedPacket) {
+        guard b.count >= o + IPv6Header.length else { p.defects.insert(.ipv6Truncated); return }
+        var ip = IPv6Header.readFixed(b, at: o)
+        guard b.u8(o) >> 4 == 6 else {
+            p.defects.insert(.ipv6VersionInvalid)
+            p.ipv6 = ip
+            return
+        }
+        let frameRemaining = p.wireLength - o - IPv6Header.length
+        var truncatedByFrame = false
+        if ip.payloadLength == 0 && ip.nextHeader == IPProtocol.hopByHop {
+            ip.effectivePayloadLength = frameRemaining  // jumbogram (RFC 2675): length in HBH option
+        } else if Int(ip.payloadLength) > frameRemaining {
+            p.defects.insert(.ipv6PayloadLengthExceedsFrame)
+            ip.effectivePayloadLength = frameRemaining
+            truncatedByFrame = true
+        } else {
+            ip.effectivePayloadLength = Int(ip.payloadLength)
+        }
+        let end = o + IPv6Header.length + ip.effectivePayloadLength
+        var next = ip.nextHeader
+        var cursor = o + IPv6Header.length
+        var walked = 0
+        while IPv6Header.isExtensionHeader(next) {
+            guard walked < maxExtensionHeaders else {
+                p.defects.insert(.ipv6TooManyExtensionHeaders)
+                ip.upperProtocol = next
+                ip.upperOffset = cursor
+                p.ipv6 = ip
+                return
+            }
+            guard cursor + 8 <= min(end, b.count) else {
+                p.defects.insert(.ipv6ExtensionHeaderTruncated)
+                ip.upperProtocol = next
+                ip.upperOffset = cursor
+                p.ipv6 = ip
+                return
+            }
+            let length: Int
+            switch next {
+            case IPProtocol.ipv6Fragment:
+                length = 8
+                let fo = b.u16(cursor + 2)
+                ip.hasFragmentHeader = true
+                ip.fragmentOffsetUnits = fo >> 3
+                ip.moreFragments = fo & 1 != 0
+                ip.fragmentIdentification = b.u32(cursor + 4)
+            case IPProtocol.authentication:
+                length = (Int(b.u8(cursor + 1)) + 2) * 4  // RFC 4302 §2.2: 32-bit words minus 2
+            default:
+                length = (Int(b.u8(cursor + 1)) + 1) * 8  // RFC 8200 §4.3: 8-octet units, first excluded
+            }
+            guard cursor + length <= end else {
+                p.defects.insert(.ipv6ExtensionHeaderTruncated)
+                ip.upperProtocol = next
+                ip.upperOffset = cursor
+                p.ipv6 = ip
+                return
+            }
+            ip.extensionHeaders.append(next)
+            next = b.u8(cursor)
+            cursor += length
+            walked += 1
+        }
+        ip.upperProtocol = next
+        ip.upperOffset = cursor
+        p.ipv6 = ip
+        p.payloadOffset = cursor
+        p.payloadLength = end - cursor
+        guard ip.fragmentOffsetUnits == 0 else { return }
+        let pseudo: (UInt8, UInt32) -> UInt16 = { proto, len in
+            InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination, protocol: proto, length: len)
+        }
+        decodeTransport(b, proto: next, at: cursor, length: end - cursor,
+                        checksummable: !ip.isFragment && !truncatedByFrame, isIPv6: true, pseudo: pseudo, &p)
+    }
+
+    // MARK: TCP (RFC 9293 §3.1) and UDP (RFC 768)
+
+    @inline(__always)
+    func decodeTransport(_ b: UnsafeRawBufferPointer, proto: UInt8, at o: Int, length: Int, checksummable: Bool,
+                         isIPv6: Bool, pseudo: (UInt8, UInt32) -> UInt16, _ p: inout DecodedPacket) {
+        // The whole segment must be captured for its checksum to be checked.
+        let fullyCaptured = o + length <= b.count
+        switch proto {
+        case IPProtocol.tcp:
+            guard length >= TCPHeader.minimumLength, b.count >= o + TCPHeader.minimumLength else {
+                p.defects.insert(.tcpTruncated); return
+            }
+            var tcp = TCPHeader.readFixed(b, at: o)
+            guard tcp.headerLength >= TCPHeader.minimumLength else {
+                p.defects.insert(.tcpDataOffsetInvalid); p.tcp = tcp; return
+            }
+            guard tcp.headerLength <= length else {
+                p.defects.insert(.tcpDataOffsetBeyondSegment); p.tcp = tcp; return
+            }
+            guard o + tcp.headerLength <= b.count else {
+                p.defects.insert(.tcpDataOffsetBeyondCapture); p.tcp = tcp; return
+            }
+            var options = TCPOptionIterator(bytes: b, header: tcp)
+            while let e = options.next() {
+                if e.hasInvalidLength { p.defects.insert(.tcpOptionLengthInvalid) }
+                tcp.options.add(e, b)
+            }
+            if let d = options.defect { p.defects.insert(d) }
+            for i in options.remaining where b.u8(i) != 0 {
+                p.defects.insert(.tcpNonZeroAfterEOL)
+                break
+            }
+            tcp.payloadLength = length - tcp.headerLength
+            if verifyChecksums && checksummable && fullyCaptured {
+                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
+                tcp.checksumStatus = .transport(pseudo: pseudo(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
+            }
+            p.tcp = tcp
+            p.payloadOffset = o + tcp.headerLength
+            p.payloadLength = tcp.payloadLength
+        case IPProtocol.udp:
+            guard length >= UDPHeader.length, b.count >= o + UDPHeader.length else {
+                p.defects.insert(.udpTruncated); return
+            }
+            var udp = UDPHeader.readFixed(b, at: o)
+            var covered = Int(udp.length)
+            var lengthOK = true
+            if covered < UDPHeader.length {
+                p.defects.insert(.udpLengthInvalid)
+                covered = length
+                lengthOK = false
+            } else if covered > length {
+                p.defects.insert(.udpLengthExceedsPayload)
+                covered = length
+                lengthOK = false
+            }
+            udp.payloadLength = covered - UDPHeader.length
+            if udp.checksum == 0 {
+                if isIPv6 {
+                    udp.checksumStatus = .bad
+                    p.defects.insert(.udpZeroChecksumIPv6)
+                } else {
+                    udp.checksumStatus = .absent
+                }
+            } else if verifyChecksums && checksummable && lengthOK && o + covered <= b.count {
+                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + covered)]))
+                udp.checksumStatus = .transport(pseudo: pseudo(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
+            }
+            p.udp = udp
+            p.payloadOffset = o + UDPHeader.length
+            p.payloadLength = udp.payloadLength
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,39 @@
+/// UDP header (RFC 768).
+///
+/// Byte ranges: source port 0..<2, destination port 2..<4, length 4..<6, checksum 6..<8.
+/// `PacketDecoder` validates the length against the IP payload; the payload is bounded by it.
+public struct UDPHeader: Hashable, Sendable, BitwiseCopyable {
+    public static let length = 8
+
+    public var offset: Int = 0
+    public var sourcePort: UInt16 = 0
+    public var destinationPort: UInt16 = 0
+    /// Length field (header + payload) as sent.
+    public var length: UInt16 = 0
+    public var checksum: UInt16 = 0
+    public var checksumStatus: ChecksumStatus = .unverified
+    /// Payload bytes: `length − 8`, bounded by the IP payload.
+    public var payloadLength: Int = 0
+
+    public init() {}
+
+    @inlinable
+    static func readFixed(_ b: UnsafeRawBufferPointer, at o: Int) -> UDPHeader {
+        var h = UDPHeader()
+        h.offset = o
+        h.sourcePort = b.u16(o)
+        h.destinationPort = b.u16(o + 2)
+        h.length = b.u16(o + 4)
+        h.checksum = b.u16(o + 6)
+        return h
+    }
+
+    /// Appends the header; with `fixLengths` the length is `8 + payloadLength`. The checksum is
+    /// written as `checksum`; `PacketEncoder` fills it.
+    public func emit(into bytes: inout [UInt8], payloadLength: Int, fixLengths: Bool = true) {
+        bytes.appendBigEndian(sourcePort)
+        bytes.appendBigEndian(destinationPort)
+        bytes.appendBigEndian(fixLengths ? UInt16(truncatingIfNeeded: 8 + payloadLength) : length)
+        bytes.appendBigEndian(checksum)
+    }
+}

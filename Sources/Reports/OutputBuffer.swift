@@ -1,0 +1,175 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A byte buffer for report output: appends without per-call allocation and writes to a file
+/// descriptor in large chunks (`write(2)`), so formatting millions of lines costs no `print`.
+///
+/// Strings that may carry bytes from the network go through `appendJSONString` or
+/// `appendTerminalSafe`, which escape control characters, so nothing from a packet reaches a
+/// terminal raw.
+public final class OutputBuffer {
+    public private(set) var bytes: [UInt8] = []
+    public let fileDescriptor: Int32?
+    /// Flush threshold.
+    public var chunkSize: Int
+    /// Set when a write failed (e.g. EPIPE); further output is dropped.
+    public private(set) var writeFailed = false
+
+    /// A buffer that writes to `fileDescriptor` (nil: collect only, read `bytes`).
+    public init(fileDescriptor: Int32? = 1, chunkSize: Int = 1 << 16) {
+        self.fileDescriptor = fileDescriptor
+        self.chunkSize = chunkSize
+        bytes.reserveCapacity(chunkSize + 4096)
+    }
+
+    deinit { flushBytes() }
+
+    /// The collected text (for tests and collect-only buffers).
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    public func append(_ s: String) {
+        var s = s
+        s.withUTF8 { bytes.append(contentsOf: $0) }
+        flushIfNeeded()
+    }
+
+    public func append(_ s: StaticString) {
+        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        flushIfNeeded()
+    }
+
+    public func append(byte: UInt8) { bytes.append(byte) }
+
+    /// Decimal integer without going through `String`.
+    public func append<T: BinaryInteger>(int value: T) {
+        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var v = Int64(truncatingIfNeeded: value)
+        if T.isSigned == false, value > T(Int64.max) {
+            append(String(value)); return
+        }
+        if v < 0 { bytes.append(UInt8(ascii: "-")); v = -v }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while v > 0 {
+                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                n += 1
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
+        }
+    }
+
+    /// `seconds.fraction` with `digits` fractional digits from a nanosecond count (no Double).
+    public func append(nanoseconds ns: Int64, fractionDigits digits: Int = 6) {
+        var value = ns
+        if value < 0 { bytes.append(UInt8(ascii: "-")); value = -value }
+        append(int: value / 1_000_000_000)
+        guard digits > 0 else { return }
+        bytes.append(UInt8(ascii: "."))
+        var frac = value % 1_000_000_000
+        var scale: Int64 = 100_000_000
+        for _ in 0..<min(digits, 9) {
+            bytes.append(UInt8(ascii: "0") + UInt8(frac / scale))
+            frac %= scale
+            scale /= 10
+        }
+    }
+
+    /// A Double with a fixed number of fractional digits (rounded), no exponent.
+    public func append(double value: Double, fractionDigits digits: Int = 6) {
+        guard value.isFinite else { append("0"); return }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        if value < 0 && scaled != 0 { bytes.append(UInt8(ascii: "-")) }
+        let whole = Int64(scaled / scale)
+        var frac = Int64(scaled - Double(whole) * scale)
+        append(int: whole)
+        guard digits > 0 else { return }
+        bytes.append(UInt8(ascii: "."))
+        var div = Int64(scale) / 10
+        for _ in 0..<digits {
+            bytes.append(UInt8(ascii: "0") + UInt8(div > 0 ? frac / div : 0))
+            if div > 0 { frac %= div }
+            div /= 10
+        }
+    }
+
+    /// A quoted JSON string (RFC 8259 §7): `"`, `\` and control characters escaped.
+    public func appendJSONString(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
+            case 0x0a: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
+            case 0x0d: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
+            case 0..<0x20, 0x7f: appendUnicodeEscape(b)
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+        flushIfNeeded()
+    }
+
+    /// Text for a terminal: control characters (C0, DEL) become `\xNN`, so bytes from a packet
+    /// can never move the cursor, change colours or ring the bell.
+    public func appendTerminalSafe(_ s: String) {
+        for b in s.utf8 {
+            if b < 0x20 || b == 0x7f {
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(UInt8(ascii: "x"))
+                appendHexByte(b)
+            } else {
+                bytes.append(b)
+            }
+        }
+        flushIfNeeded()
+    }
+
+    public func appendHexByte(_ b: UInt8) {
+        let hex: StaticString = "0123456789abcdef"
+        hex.withUTF8Buffer { h in
+            bytes.append(h[Int(b >> 4)])
+            bytes.append(h[Int(b & 0xf)])
+        }
+    }
+
+    func appendUnicodeEscape(_ b: UInt8) {
+        append("\\u00")
+        appendHexByte(b)
+    }
+
+    public func flushIfNeeded() {
+        if bytes.count >= chunkSize { flush() }
+    }
+
+    /// Writes everything buffered (retrying short writes).
+    public func flush() { flushBytes() }
+
+    private func flushBytes() {
+        guard let fd = fileDescriptor, !bytes.isEmpty else { return }
+        if !writeFailed {
+            bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        writeFailed = true
+                        return
+                    }
+                    offset += n
+                }
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
