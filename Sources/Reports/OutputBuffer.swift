@@ -45,22 +45,20 @@ public final class OutputBuffer {
 
     /// Decimal integer without going through `String`.
     public func append<T: BinaryInteger>(int value: T) {
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        var v = Int64(truncatingIfNeeded: value)
-        if T.isSigned == false, value > T(Int64.max) {
-            append(String(value)); return
-        }
-        if v < 0 { bytes.append(UInt8(ascii: "-")); v = -v }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while v > 0 {
-                d[n] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
+        var magnitude = UInt64(truncatingIfNeeded: value.magnitude)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        if magnitude == 0 { bytes.append(UInt8(ascii: "0")); return }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, room for 20 digits
+        let n = withUnsafeMutableBytes(of: &digits) { d -> Int in
+            var n = 0
+            while magnitude > 0 {
+                d[n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
                 n += 1
             }
+            return n
+        }
+        withUnsafeBytes(of: &digits) { d in
             for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
         }
     }

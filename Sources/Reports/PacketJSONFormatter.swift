@@ -1,0 +1,206 @@
+import PacketCodec
+
+/// `sockeye packets --format json`: one JSON object per frame (DESIGN.md §2 "Packet JSON").
+///
+/// Writes straight into an `OutputBuffer` from the decoded value and the frame bytes; TCP and
+/// IPv4 options are read lazily from the frame. Keys appear in a fixed order; a layer that did
+/// not decode is absent and its defect is listed in `defects`.
+public struct PacketJSONFormatter {
+    public init() {}
+
+    public func write(frame number: Int, timestampNanoseconds ts: Int64, packet p: DecodedPacket,
+                      bytes b: UnsafeRawBufferPointer, to out: OutputBuffer) {
+        out.append("{\"frame\":"); out.append(int: number)
+        out.append(",\"ts\":"); out.append(nanoseconds: ts, fractionDigits: ts % 1000 == 0 ? 6 : 9)
+        out.append(",\"caplen\":"); out.append(int: p.captureLength)
+        out.append(",\"len\":"); out.append(int: p.wireLength)
+        out.append(",\"link\":"); out.appendJSONString(p.linkType.description)
+        if let eth = p.ethernet { writeEthernet(eth, out) }
+        if let sll = p.linuxSLL { writeSLL(sll, out) }
+        if let lo = p.loopback { out.append(",\"loopback\":{\"family\":"); out.append(int: lo.family); out.append("}") }
+        if let ip = p.ipv4 { writeIPv4(ip, b, out) }
+        if let ip = p.ipv6 { writeIPv6(ip, out) }
+        if let tcp = p.tcp { writeTCP(tcp, p, b, out) }
+        if let udp = p.udp { writeUDP(udp, out) }
+        out.append(",\"defects\":[")
+        var first = true
+        for d in p.defects {
+            if !first { out.append(",") }
+            first = false
+            out.appendJSONString(d.name)
+        }
+        out.append("]}\n")
+    }
+
+    private func writeEthernet(_ eth: EthernetHeader, _ out: OutputBuffer) {
+        out.append(",\"eth\":{\"src\":"); out.appendJSONString(eth.source.description)
+        out.append(",\"dst\":"); out.appendJSONString(eth.destination.description)
+        out.append(",\"type\":"); out.append(int: eth.etherType)
+        out.append(",\"vlan\":[")
+        for (i, tag) in eth.tags.enumerated() {
+            if i > 0 { out.append(",") }
+            out.append(int: tag.id)
+        }
+        out.append("]}")
+    }
+
+    private func writeSLL(_ sll: LinuxSLLHeader, _ out: OutputBuffer) {
+        out.append(",\"sll\":{\"version\":"); out.append(int: sll.version)
+        out.append(",\"pkttype\":"); out.append(int: sll.packetType)
+        out.append(",\"hatype\":"); out.append(int: sll.hardwareType)
+        out.append(",\"protocol\":"); out.append(int: sll.protocolType)
+        if sll.version == 2 { out.append(",\"ifindex\":"); out.append(int: sll.interfaceIndex) }
+        out.append("}")
+    }
+
+    private func writeIPv4(_ ip: IPv4Header, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+        out.append(",\"ip\":{\"version\":4,\"src\":"); out.appendJSONString(ip.sourceAddress.description)
+        out.append(",\"dst\":"); out.appendJSONString(ip.destinationAddress.description)
+        out.append(",\"hdr_len\":"); out.append(int: ip.headerLength)
+        out.append(",\"tos\":"); out.append(int: ip.tos)
+        out.append(",\"total_len\":"); out.append(int: ip.totalLength)
+        out.append(",\"id\":"); out.append(int: ip.identification)
+        out.append(ip.dontFragment ? ",\"df\":true" : ",\"df\":false")
+        out.append(ip.moreFragments ? ",\"mf\":true" : ",\"mf\":false")
+        out.append(",\"frag_offset\":"); out.append(int: ip.fragmentOffset)
+        out.append(",\"ttl\":"); out.append(int: ip.ttl)
+        out.append(",\"proto\":"); out.append(int: ip.protocol)
+        out.append(",\"checksum\":"); out.append(int: ip.checksum)
+        out.append(",\"checksum_status\":\""); out.append(ip.checksumStatus.description); out.append("\"")
+        out.append(",\"options\":[")
+        if ip.headerLength > 20 && ip.offset + ip.headerLength <= b.count {
+            var it = IPv4OptionIterator(bytes: b, header: ip)
+            var first = true
+            while let o = it.next() {
+                if !first { out.append(",") }
+                first = false
+                out.append("{\"type\":"); out.append(int: o.type)
+                out.append(",\"name\":\""); out.append(o.name)
+                out.append("\",\"length\":"); out.append(int: o.length); out.append("}")
+            }
+        }
+        out.append("]}")
+    }
+
+    private func writeIPv6(_ ip: IPv6Header, _ out: OutputBuffer) {
+        out.append(",\"ip\":{\"version\":6,\"src\":"); out.appendJSONString(ip.source.description)
+        out.append(",\"dst\":"); out.appendJSONString(ip.destination.description)
+        out.append(",\"traffic_class\":"); out.append(int: ip.trafficClass)
+        out.append(",\"flow_label\":"); out.append(int: ip.flowLabel)
+        out.append(",\"payload_len\":"); out.append(int: ip.payloadLength)
+        out.append(",\"next_header\":"); out.append(int: ip.nextHeader)
+        out.append(",\"hop_limit\":"); out.append(int: ip.hopLimit)
+        out.append(",\"proto\":"); out.append(int: ip.upperProtocol)
+        out.append(",\"ext_headers\":[")
+        for (i, t) in ip.extensionHeaders.enumerated() {
+            if i > 0 { out.append(",") }
+            out.append("\""); out.append(IPv6ExtensionList.name(t)); out.append("\"")
+        }
+        out.append("]")
+        if ip.hasFragmentHeader {
+            out.append(",\"frag_offset\":"); out.append(int: ip.fragmentOffset)
+            out.append(ip.moreFragments ? ",\"mf\":true" : ",\"mf\":false")
+            out.append(",\"frag_id\":"); out.append(int: ip.fragmentIdentification)
+        }
+        out.append("}")
+    }
+
+    private func writeTCP(_ tcp: TCPHeader, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+        out.append(",\"tcp\":{\"src_port\":"); out.append(int: tcp.sourcePort)
+        out.append(",\"dst_port\":"); out.append(int: tcp.destinationPort)
+        out.append(",\"seq\":"); out.append(int: tcp.sequenceNumber)
+        out.append(",\"ack\":"); out.append(int: tcp.acknowledgmentNumber)
+        out.append(",\"hdr_len\":"); out.append(int: tcp.headerLength)
+        out.append(",\"flags\":[")
+        var first = true
+        for (flag, name) in TCPFlags.named where tcp.flags.contains(flag) {
+            if !first { out.append(",") }
+            first = false
+            out.append("\""); out.append(name); out.append("\"")
+        }
+        out.append("],\"flags_raw\":"); out.append(int: tcp.flags.rawValue)
+        out.append(",\"window\":"); out.append(int: tcp.window)
+        out.append(",\"checksum\":"); out.append(int: tcp.checksum)
+        out.append(",\"checksum_status\":\""); out.append(tcp.checksumStatus.description); out.append("\"")
+        out.append(",\"urgent\":"); out.append(int: tcp.urgentPointer)
+        out.append(",\"options\":[")
+        if tcp.headerLength > 20 && tcp.offset + tcp.headerLength <= b.count {
+            var it = TCPOptionIterator(bytes: b, header: tcp)
+            var firstOption = true
+            while let e = it.next() {
+                if !firstOption { out.append(",") }
+                firstOption = false
+                writeTCPOption(e, b, out)
+            }
+        }
+        out.append("],\"payload_len\":"); out.append(int: tcp.payloadLength)
+        out.append("}")
+    }
+
+    private func writeTCPOption(_ e: TCPOptionElement, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+        out.append("{\"kind\":"); out.append(int: e.kind)
+        out.append(",\"name\":\""); out.append(TCPOptionKind.name(e.kind)); out.append("\"")
+        if e.hasInvalidLength {
+            out.append(",\"length\":"); out.append(int: e.length); out.append(",\"invalid\":true}")
+            return
+        }
+        let d = e.dataOffset
+        switch e.kind {
+        case TCPOptionKind.maxSegmentSize: out.append(",\"value\":"); out.append(int: b.u16(d))
+        case TCPOptionKind.windowScale: out.append(",\"shift\":"); out.append(int: b.u8(d))
+        case TCPOptionKind.timestamp:
+            out.append(",\"tsval\":"); out.append(int: b.u32(d))
+            out.append(",\"tsecr\":"); out.append(int: b.u32(d + 4))
+        case TCPOptionKind.sack:
+            out.append(",\"blocks\":[")
+            for i in 0..<(e.dataLength / 8) {
+                if i > 0 { out.append(",") }
+                out.append("["); out.append(int: b.u32(d + 8 * i))
+                out.append(","); out.append(int: b.u32(d + 8 * i + 4)); out.append("]")
+            }
+            out.append("]")
+        case TCPOptionKind.userTimeout:
+            let v = b.u16(d)
+            out.append(v & 0x8000 != 0 ? ",\"granularity\":\"minutes\"" : ",\"granularity\":\"seconds\"")
+            out.append(",\"timeout\":"); out.append(int: v & 0x7fff)
+        case TCPOptionKind.fastOpen:
+            out.append(",\"cookie\":\""); appendHex(b, d, e.dataLength, out); out.append("\"")
+        case TCPOptionKind.multipath:
+            out.append(",\"subtype\":"); out.append(int: b.u8(d) >> 4)
+            out.append(",\"length\":"); out.append(int: e.length)
+        case TCPOptionKind.authentication:
+            out.append(",\"key_id\":"); out.append(int: b.u8(d))
+            out.append(",\"rnext_key_id\":"); out.append(int: b.u8(d + 1))
+            out.append(",\"length\":"); out.append(int: e.length)
+        case TCPOptionKind.endOfList, TCPOptionKind.noOperation, TCPOptionKind.sackPermitted:
+            break
+        case TCPOptionKind.experimental1, TCPOptionKind.experimental2:
+            out.append(",\"exid\":"); out.append(int: b.u16(d))
+            out.append(",\"length\":"); out.append(int: e.length)
+        default:
+            out.append(",\"length\":"); out.append(int: e.length)
+            out.append(",\"data\":\""); appendHex(b, d, e.dataLength, out); out.append("\"")
+        }
+        out.append("}")
+    }
+
+    private func appendHex(_ b: UnsafeRawBufferPointer, _ offset: Int, _ count: Int, _ out: OutputBuffer) {
+        for i in offset..<(offset + count) { out.appendHexByte(b.u8(i)) }
+    }
+
+    private func writeUDP(_ udp: UDPHeader, _ out: OutputBuffer) {
+        out.append(",\"udp\":{\"src_port\":"); out.append(int: udp.sourcePort)
+        out.append(",\"dst_port\":"); out.append(int: udp.destinationPort)
+        out.append(",\"length\":"); out.append(int: udp.length)
+        out.append(",\"checksum\":"); out.append(int: udp.checksum)
+        out.append(",\"checksum_status\":\""); out.append(udp.checksumStatus.description); out.append("\"")
+        out.append(",\"payload_len\":"); out.append(int: udp.payloadLength)
+        out.append("}")
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always) func u8(_ o: Int) -> UInt8 { load(fromByteOffset: o, as: UInt8.self) }
+    @inline(__always) func u16(_ o: Int) -> UInt16 { UInt16(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
+    @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import PacketCodec
+import Pcap
+import Reports
+
+/// `sockeye packets FILE [--filter BPF] [--count N] [--format text|json]`: one line per packet.
+struct Packets: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print one line per packet (text close to tcpdump -nn -S, or JSON Lines).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Argument(help: "A pcap or pcapng file.")
+    var file: String
+
+    @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)).")
+    var filter: String?
+
+    @Option(name: [.short, .long], help: "Stop after N packets.")
+    var count: Int?
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    @Flag(help: "Do not verify IPv4, TCP and UDP checksums.")
+    var noChecksums = false
+
+    func run() throws {
+        let capture: CaptureFile
+        do {
+            capture = try CaptureFile(path: file, filter: filter)
+        } catch {
+            throw failure(reporting: error)
+        }
+        let out = OutputBuffer(fileDescriptor: 1)
+        let decoder = PacketDecoder(verifyChecksums: !noChecksums)
+        let linkType = LinkType(dlt: capture.linkType)
+        let json = PacketJSONFormatter()
+        let text = PacketTextFormatter()
+        var number = 0
+        let limit = count ?? Int.max
+        do {
+            while number < limit, let record = try capture.next() {
+                number += 1
+                let packet = decoder.decode(record.bytes, linkType: linkType, wireLength: record.wireLength)
+                let ts = record.timestamp.totalNanoseconds
+                switch format {
+                case .json: json.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)
+                case .text: text.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)
+                }
+            }
+        } catch {
+            out.flush()
+            throw failure(reporting: error)
+        }
+        out.flush()
+    }
+}
