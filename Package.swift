@@ -30,7 +30,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PacketCodecTests", dependencies: ["PacketCodec"]),
+        // Interposes malloc for the codec tests so "decoding allocates nothing" is asserted.
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+        .testTarget(name: "PacketCodecTests", dependencies: ["PacketCodec", "Pcap", "CMallocCounter"]),
         .testTarget(name: "PcapTests", dependencies: ["Pcap", "PacketCodec"]),
         .testTarget(name: "FlowAnalysisTests", dependencies: ["FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "FlowAnalysis", "PacketCodec", "Pcap"]),

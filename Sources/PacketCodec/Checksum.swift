@@ -61,6 +61,11 @@ public enum InternetChecksum {
         combine(UInt16(truncatingIfNeeded: v >> 16), UInt16(truncatingIfNeeded: v))
     }
 
+    @inlinable @inline(__always)
+    static func sum64(_ v: UInt64) -> UInt16 {
+        combine(sum32(UInt32(truncatingIfNeeded: v >> 32)), sum32(UInt32(truncatingIfNeeded: v)))
+    }
+
     /// Sum of the IPv4 pseudo-header (RFC 9293 §3.1, RFC 768): addresses, zero, protocol, length.
     @inlinable
     public static func pseudoHeaderSum(source: UInt32, destination: UInt32, protocol proto: UInt8, length: UInt32) -> UInt16 {
@@ -72,11 +77,8 @@ public enum InternetChecksum {
     /// Sum of the IPv6 pseudo-header (RFC 8200 §8.1): addresses, upper-layer length, next header.
     @inlinable
     public static func pseudoHeaderSum(source: IPAddress, destination: IPAddress, protocol proto: UInt8, length: UInt32) -> UInt16 {
-        var s: UInt16 = 0
-        for w in [source.high, source.low, destination.high, destination.low] {
-            s = combine(s, sum32(UInt32(truncatingIfNeeded: w >> 32)))
-            s = combine(s, sum32(UInt32(truncatingIfNeeded: w)))
-        }
+        var s = combine(sum64(source.high), sum64(source.low))
+        s = combine(s, combine(sum64(destination.high), sum64(destination.low)))
         s = combine(s, sum32(length))
         return combine(s, UInt16(proto))
     }

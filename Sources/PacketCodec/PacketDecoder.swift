@@ -150,11 +150,10 @@ public struct PacketDecoder: Sendable {
         p.payloadLength = payloadLength
         // Only the first fragment carries the transport header.
         guard ip.fragmentOffsetUnits == 0 else { return }
-        let pseudo: (UInt8, UInt32) -> UInt16 = { proto, len in
-            InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination, protocol: proto, length: len)
-        }
         decodeTransport(b, proto: ip.protocol, at: payloadStart, length: payloadLength,
-                        checksummable: !ip.isFragment && !truncatedByFrame, isIPv6: false, pseudo: pseudo, &p)
+                        checksummable: !ip.isFragment && !truncatedByFrame,
+                        addresses: PseudoHeaderAddresses(source: IPAddress(ipv4: ip.source),
+                                                         destination: IPAddress(ipv4: ip.destination)), &p)
     }
 
     // MARK: IPv6 (RFC 8200 §3, §4)
@@ -230,18 +229,17 @@ public struct PacketDecoder: Sendable {
         p.payloadOffset = cursor
         p.payloadLength = end - cursor
         guard ip.fragmentOffsetUnits == 0 else { return }
-        let pseudo: (UInt8, UInt32) -> UInt16 = { proto, len in
-            InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination, protocol: proto, length: len)
-        }
         decodeTransport(b, proto: next, at: cursor, length: end - cursor,
-                        checksummable: !ip.isFragment && !truncatedByFrame, isIPv6: true, pseudo: pseudo, &p)
+                        checksummable: !ip.isFragment && !truncatedByFrame,
+                        addresses: PseudoHeaderAddresses(source: ip.source, destination: ip.destination), &p)
     }
 
     // MARK: TCP (RFC 9293 §3.1) and UDP (RFC 768)
 
     @inline(__always)
     func decodeTransport(_ b: UnsafeRawBufferPointer, proto: UInt8, at o: Int, length: Int, checksummable: Bool,
-                         isIPv6: Bool, pseudo: (UInt8, UInt32) -> UInt16, _ p: inout DecodedPacket) {
+                         addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
+        let isIPv6 = !addresses.source.isIPv4
         // The whole segment must be captured for its checksum to be checked.
         let fullyCaptured = o + length <= b.count
         switch proto {
@@ -272,7 +270,7 @@ public struct PacketDecoder: Sendable {
             tcp.payloadLength = length - tcp.headerLength
             if verifyChecksums && checksummable && fullyCaptured {
                 let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
-                tcp.checksumStatus = .transport(pseudo: pseudo(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
+                tcp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
             }
             p.tcp = tcp
             p.payloadOffset = o + tcp.headerLength
@@ -303,7 +301,7 @@ public struct PacketDecoder: Sendable {
                 }
             } else if verifyChecksums && checksummable && lengthOK && o + covered <= b.count {
                 let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + covered)]))
-                udp.checksumStatus = .transport(pseudo: pseudo(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
+                udp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
             }
             p.udp = udp
             p.payloadOffset = o + UDPHeader.length
@@ -311,5 +309,20 @@ public struct PacketDecoder: Sendable {
         default:
             break
         }
+    }
+}
+
+/// The addresses a transport checksum's pseudo-header covers (passed explicitly, no closure).
+struct PseudoHeaderAddresses {
+    var source: IPAddress
+    var destination: IPAddress
+
+    @inline(__always)
+    func sum(_ proto: UInt8, _ length: UInt32) -> UInt16 {
+        if source.isIPv4 {
+            return InternetChecksum.pseudoHeaderSum(source: source.ipv4, destination: destination.ipv4,
+                                                    protocol: proto, length: length)
+        }
+        return InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocol: proto, length: length)
     }
 }

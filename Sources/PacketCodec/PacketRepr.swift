@@ -204,6 +204,12 @@ extension PacketRepr {
                 list.append(TCPOption(e, in: bytes))
                 minimal += e.length
             }
+            // An EOL that only starts the zero padding is implied by the encoder's padding: drop it,
+            // so options built without EOL survive a round trip unchanged.
+            if list.last == .endOfList && (minimal - 1 + 3) & ~3 == tcp.headerLength {
+                list.removeLast()
+                minimal -= 1
+            }
             // Keep the data offset only when it is larger than the options need (extra padding).
             if tcp.headerLength == (minimal + 3) & ~3 { tcp.headerLength = 20 }
             tcp.offset = 0

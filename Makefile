@@ -1,0 +1,42 @@
+SHELL := /bin/bash
+# Sockeye — make demo | make test | make bench | make fuzz
+# Each target installs what it needs on Debian/Ubuntu (apt-get) when it is missing.
+
+SWIFT      ?= swift
+DEMO_FILE  ?= Fixtures/tcp-handshake-data-fin.pcap
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_DEPS   := libpcap-dev tcpdump tshark
+BENCH_DIR  ?= /tmp/sockeye-bench
+
+.PHONY: deps demo test build release bench fuzz clean
+
+## Install system packages the build and tests need (libpcap headers; tcpdump and tshark as test oracles).
+deps:
+	@missing=""; \
+	pkg-config --exists libpcap 2>/dev/null || missing="$$missing libpcap-dev"; \
+	command -v tcpdump >/dev/null 2>&1 || missing="$$missing tcpdump"; \
+	command -v tshark  >/dev/null 2>&1 || missing="$$missing tshark"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  echo "wireshark-common wireshark-common/install-setuid boolean false" | $(SUDO) debconf-set-selections && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## Analyze a bundled capture: the main job in one command.
+demo: release
+	.build/release/sockeye analyze $(DEMO_FILE)
+
+## Every test suite (unit, fixture, tshark differential, CLI end to end, live capture on lo).
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test --no-parallel 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+clean:
+	rm -rf .build .build-*
