@@ -1,0 +1,73 @@
+import CPcap
+
+extension CaptureFile {
+    /// Returns the next packet, or `nil` at the end of the file.
+    ///
+    /// The record's bytes are borrowed from libpcap and stay valid only until the next call on
+    /// this file (pcap_next_ex(3PCAP)). Packets rejected by the filter are skipped inside libpcap.
+    ///
+    /// - Throws: ``CaptureError/damaged(path:reason:packetsRead:)`` when a record is truncated or
+    ///   impossible (for example a captured length above the maximum snapshot length) or a
+    ///   pcapng block is malformed. Every packet before the damage has been returned. Once the
+    ///   end or an error is reached, further calls return `nil` or throw the same error again.
+    @inlinable
+    public func next() throws(CaptureError) -> PacketRecord? {
+        if _slowPath(ending != nil) { return try repeatEnding() }
+        var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
+        var data: UnsafePointer<UInt8>? = nil
+        let status = pcap_next_ex(handle, &header, &data)
+        guard _fastPath(status == 1), let header, let data else {
+            return try end(status: status)
+        }
+        delivered &+= 1
+        return PacketRecord(
+            header: header, data: data, linkType: linkType, nanosecondsPerUnit: nanosecondsPerUnit)
+    }
+
+    /// Calls `body` with every remaining packet, in file order.
+    ///
+    /// `record.bytes` is valid only during the call. The loop does not allocate per packet.
+    ///
+    /// - Throws: ``CaptureError/damaged(path:reason:packetsRead:)`` after delivering every packet
+    ///   before the damage.
+    @inlinable
+    public func forEachPacket(_ body: (borrowing PacketRecord) -> Void) throws(CaptureError) {
+        while let record = try next() {
+            body(record)
+        }
+    }
+
+    /// Calls `body` with every remaining packet; an error thrown by `body` stops the loop and is
+    /// rethrown unchanged.
+    ///
+    /// - Throws: the error `body` threw, or a ``CaptureError`` (see ``next()``).
+    @inlinable
+    public func forEachPacket<Failure: Error>(
+        _ body: (borrowing PacketRecord) throws(Failure) -> Void
+    ) throws {
+        while let record = try next() {
+            try body(record)
+        }
+    }
+
+    /// Turns a non-packet `pcap_next_ex` status into `nil` (end of file) or an error.
+    @usableFromInline
+    internal func end(status: Int32) throws(CaptureError) -> PacketRecord? {
+        switch status {
+        case PCAP_ERROR_BREAK:   // -2: no more packets in the savefile
+            ending = .endOfFile
+            return nil
+        default:                 // -1 (or an impossible value): the file is damaged
+            let error = CaptureError.damaged(
+                path: path, reason: PcapSupport.lastError(handle), packetsRead: delivered)
+            ending = .failure(error)
+            throw error
+        }
+    }
+
+    @usableFromInline
+    internal func repeatEnding() throws(CaptureError) -> PacketRecord? {
+        if case .failure(let error) = ending { throw error }
+        return nil
+    }
+}
