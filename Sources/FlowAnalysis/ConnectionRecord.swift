@@ -195,6 +195,10 @@ public struct DirectionAnomalies: Sendable, Equatable {
     public var dataAfterFIN: UInt64 = 0
     /// ACKs for sequence space never seen from the peer (gaps, Zeek `missed_bytes`).
     public var ackedUnseen: UInt64 = 0
+    /// Segments whose TCP header was invalid or cut by the snapshot length: they belong to the
+    /// flow (and may have created it) but are not counted or analyzed, as in Zeek
+    /// (`bad_TCP_header_len`, `truncated_header`).
+    public var truncatedHeaders: UInt64 = 0
     public init() {}
 }
 

@@ -1,0 +1,52 @@
+/// Deterministic connection uids: "C" + base62 of a 96-bit hash of the 5-tuple, the first
+/// packet's time and the flow's reuse index on that 5-tuple. Same input, same uids — so outputs
+/// diff cleanly (Zeek's uids are random unless seeded: src/UID.cc, src/util.cc
+/// `calculate_unique_id`). The rendering matches Zeek's `UID::Base62`: each 64-bit part in base 62
+/// without padding (96 bits → a 64-bit and a 32-bit part, about 17 characters).
+///
+/// The hash is FNV-1a 64 (fixed offset basis and prime, no per-process seed) run twice with two
+/// different bases, then finalised with a SplitMix64 mix; Swift's `Hasher` is seeded per process
+/// and cannot be used here.
+enum FlowUID {
+    static func make(key: FlowKey, startTime: Int64, reuseIndex: UInt32) -> String {
+        var words: [UInt64] = [key.a0, key.a1, key.b0, key.b1, key.meta, UInt64(bitPattern: startTime), UInt64(reuseIndex)]
+        let h1 = fnv(&words, basis: 0xcbf2_9ce4_8422_2325)
+        let h2 = fnv(&words, basis: 0x84222325_cbf29ce4)
+        let hi = splitmix(h1)
+        let lo = UInt32(truncatingIfNeeded: splitmix(h2 ^ hi))
+        return "C" + base62(hi) + base62(UInt64(lo))
+    }
+
+    private static func fnv(_ words: inout [UInt64], basis: UInt64) -> UInt64 {
+        var h = basis
+        for w in words {
+            var v = w
+            for _ in 0..<8 {
+                h ^= v & 0xff
+                h = h &* 0x0000_0100_0000_01b3
+                v >>= 8
+            }
+        }
+        return h
+    }
+
+    private static func splitmix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    private static let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    static func base62(_ value: UInt64) -> String {
+        if value == 0 { return "0" }
+        var v = value
+        var out: [UInt8] = []
+        while v > 0 {
+            out.append(digits[Int(v % 62)])
+            v /= 62
+        }
+        return String(decoding: out.reversed(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,163 @@
+import Testing
+import PacketCodec
+@testable import FlowAnalysis
+
+/// Timeouts, port reuse, eviction and uids.
+@Suite struct LifecycleTests {
+    @Test func udpInactivityTimeoutSplitsFlows() {
+        var t = Trace(client: .client, server: Host(address: IPAddress("10.0.0.2")!, port: 5000))
+        t.udp(true, payload: 10, at: 0)
+        t.udp(false, payload: 20, at: 30)
+        t.udp(true, payload: 10, at: 91)   // 61 s after the last packet
+        let (records, summary) = t.run()
+        #expect(records.count == 2)
+        #expect(records[0].closeReason == .timeout)
+        #expect(records[0].connState == .SF && records[0].history == "Dd")
+        #expect(records[0].originatorBytes == 10 && records[0].responderBytes == 20)
+        #expect(records[1].closeReason == .endOfInput && records[1].connState == .S0)
+        #expect(records[0].uid != records[1].uid)
+        #expect(summary.flows == 2)
+    }
+
+    @Test func udpWithinTimeoutIsOneFlow() {
+        var t = Trace(client: .client, server: Host(address: IPAddress("10.0.0.2")!, port: 5000))
+        t.udp(true, payload: 10, at: 0)
+        t.udp(true, payload: 10, at: 59)
+        #expect(t.run().records.count == 1)
+    }
+
+    @Test func attemptDelayGivesS0AndNewConnection() {
+        var t = Trace()
+        t.tcp(true, .syn, seq: cISN, at: 0)
+        t.tcp(true, .syn, seq: cISN, at: 3)
+        t.tcp(true, .syn, seq: cISN, at: 9)      // after tcp_attempt_delay (5 s): a new connection
+        let records = t.run().records
+        #expect(records.count == 2)
+        #expect(records[0].connState == .S0 && records[0].closeReason == .timeout)
+        #expect(records[0].originatorPackets == 2)
+        #expect(records[1].originatorPackets == 1)
+        #expect(records[1].startTime == Trace.ns(9))
+    }
+
+    @Test func portReuseAfterCloseGivesTwoRecords() {
+        var t = Trace()
+        t.established()
+        t.tcp(true, .finAck, seq: cISN + 11, ack: sISN + 21, at: 0.07)
+        t.tcp(false, .finAck, seq: sISN + 21, ack: cISN + 12, at: 0.08)
+        t.tcp(true, .ack, seq: cISN + 12, ack: sISN + 22, at: 0.09)
+        t.tcp(true, .syn, seq: 777_000, at: 1.0)   // within the close delay, new ISN
+        t.tcp(false, .synAck, seq: 888_000, ack: 777_001, at: 1.01)
+        let records = t.run().records
+        #expect(records.count == 2)
+        #expect(records[0].closeReason == .reused && records[0].connState == .SF)
+        #expect(records[1].history == "Sh" && records[1].connState == .S1)
+        #expect(records[1].handshake?.state == .synSynAck)
+        #expect(records[0].uid != records[1].uid)
+    }
+
+    @Test func newIsnWhileAttemptingIsReuse() {
+        var t = Trace()
+        t.tcp(true, .syn, seq: cISN, at: 0)
+        t.tcp(true, .syn, seq: cISN + 99_999, at: 1)
+        let records = t.run().records
+        #expect(records.count == 2)
+        #expect(records[0].closeReason == .reused)
+    }
+
+    @Test func closedConnectionIsWrittenAfterCloseDelay() {
+        var t = Trace()
+        t.established()
+        t.tcp(true, .rstAck, seq: cISN + 11, ack: sISN + 21, at: 0.07)
+        t.udp(true, payload: 1, at: 10)   // unrelated packet advances time past the close delay
+        let records = t.run(finish: false).records
+        #expect(records.count == 1)
+        #expect(records.first?.closeReason == .closed)
+        #expect(records.first?.connState == .RSTO)
+    }
+
+    @Test func establishedTcpUsesLongInactivityTimeout() {
+        var t = Trace()
+        t.established()
+        t.tcp(true, .pshAck, seq: cISN + 11, ack: sISN + 21, payload: 1, at: 200)   // 200 s idle: same flow
+        t.tcp(true, .pshAck, seq: cISN + 12, ack: sISN + 21, payload: 1, at: 501)   // 301 s idle: new flow
+        let records = t.run().records
+        #expect(records.count == 2)
+        #expect(records[0].closeReason == .timeout && records[0].connState == .S1)
+        #expect(records[1].history == "D")
+    }
+
+    @Test func evictionCap() {
+        var config = FlowConfiguration()
+        config.maxFlows = 2
+        var t = Trace()
+        for k in 0..<3 {
+            t.a = Host(address: IPAddress("10.0.1.\(k + 1)")!, port: 1000)
+            t.udp(true, payload: 4, at: Double(k))
+        }
+        let (records, summary) = t.run(config)
+        #expect(summary.evictedFlows == 1)
+        #expect(records.count == 3)
+        #expect(records[0].closeReason == .evicted)
+        #expect(records[0].originator.address.description == "10.0.1.1")
+        #expect(summary.maxConcurrentFlows == 2)
+    }
+
+    @Test func flowStateStaysSmallAndInline() {
+        // Per-flow state is one contiguous struct: no references, bounded size.
+        #expect(MemoryLayout<FlowState>.stride <= 1024)
+        #expect(MemoryLayout<FlowKey>.size == 40)
+        #expect(_isPOD(FlowKey.self) && _isPOD(TCPEndpoint.self) && _isPOD(HistoryBuffer.self))
+    }
+
+    @Test func uidsAreDeterministic() {
+        var t = Trace()
+        t.established()
+        let a = t.run().records.map(\.uid)
+        let b = t.run().records.map(\.uid)
+        #expect(a == b)
+        #expect(a.first?.hasPrefix("C") == true)
+        #expect((a.first?.count ?? 0) >= 12)
+    }
+
+    @Test func keepEventsRecordsPacketsInRoleOrder() throws {
+        var config = FlowConfiguration()
+        config.keepEvents = true
+        var t = Trace()
+        t.tcp(false, .pshAck, seq: 9000, ack: 7000, payload: 5, at: 0)   // from port 80: flipped
+        t.tcp(true, .ack, seq: 7000, ack: 9005, at: 0.1)
+        let r = try #require(t.run(config).records.first)
+        #expect(r.events.count == 2)
+        #expect(r.events.map(\.fromOriginator) == [false, true])
+        #expect(r.events[0].payloadLength == 5)
+    }
+
+    @Test func icmpEchoIsOneFlow() throws {
+        var t = Trace()
+        t.icmp(true, type: 8, payload: 56, at: 0)
+        t.icmp(false, type: 0, payload: 56, at: 0.001)
+        let r = try #require(t.single())
+        #expect(r.proto == .icmp)
+        #expect(r.originator.port == 8 && r.responder.port == 0)
+        #expect(r.connState == .OTH)
+        #expect(r.originatorBytes == 56 && r.responderBytes == 56)
+    }
+
+    @Test func udpFlipsWhenSourceIsLikelyServer() throws {
+        var t = Trace(client: Host(address: IPAddress("10.0.0.1")!, port: 53000), server: Host(address: IPAddress("10.0.0.2")!, port: 53))
+        t.udp(false, payload: 30, at: 0)
+        let r = try #require(t.single())
+        #expect(r.history == "^d")
+        #expect(r.originator.port == 53000)
+        #expect(r.connState == .SHR)
+    }
+
+    @Test func udpBadChecksumDoesNotActivate() throws {
+        var t = Trace(client: .client, server: Host(address: IPAddress("10.0.0.2")!, port: 5000))
+        t.udp(true, payload: 10, at: 0)
+        t.udp(false, payload: 10, at: 0.1, checksum: .bad)
+        let r = try #require(t.single())
+        #expect(r.history == "Dc")
+        #expect(r.connState == .S0)
+        #expect(r.responderPackets == 1 && r.responderAnomalies.badChecksums == 1)
+    }
+}
