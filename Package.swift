@@ -37,6 +37,8 @@ let package = Package(
         .testTarget(name: "FlowAnalysisTests", dependencies: ["FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap"]),
+        // Runs `sockeye live` on lo with real traffic; needs root or CAP_NET_RAW.
+        .testTarget(name: "LiveCaptureCLITests", dependencies: ["sockeye"]),
     ],
     swiftLanguageModes: [.v6]
 )

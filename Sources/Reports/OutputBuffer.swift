@@ -17,6 +17,8 @@ public final class OutputBuffer {
     public var chunkSize: Int
     /// Set when a write failed (e.g. EPIPE); further output is dropped.
     public private(set) var writeFailed = false
+    /// The `errno` of the failed write (e.g. `EPIPE` when the reader went away); 0 otherwise.
+    public private(set) var writeErrno: Int32 = 0
 
     /// A buffer that writes to `fileDescriptor` (nil: collect only, read `bytes`).
     public init(fileDescriptor: Int32? = 1, chunkSize: Int = 1 << 16) {
@@ -65,13 +67,13 @@ public final class OutputBuffer {
 
     /// `seconds.fraction` with `digits` fractional digits from a nanosecond count (no Double).
     public func append(nanoseconds ns: Int64, fractionDigits digits: Int = 6) {
-        var value = ns
-        if value < 0 { bytes.append(UInt8(ascii: "-")); value = -value }
+        if ns < 0 { bytes.append(UInt8(ascii: "-")) }
+        let value = ns.magnitude  // UInt64: `-Int64.min` would overflow
         append(int: value / 1_000_000_000)
         guard digits > 0 else { return }
         bytes.append(UInt8(ascii: "."))
         var frac = value % 1_000_000_000
-        var scale: Int64 = 100_000_000
+        var scale: UInt64 = 100_000_000
         for _ in 0..<min(digits, 9) {
             bytes.append(UInt8(ascii: "0") + UInt8(frac / scale))
             frac %= scale
@@ -149,6 +151,9 @@ public final class OutputBuffer {
         if bytes.count >= chunkSize { flush() }
     }
 
+    /// Drops everything buffered without writing it (for collect-only buffers reused per item).
+    public func clear() { bytes.removeAll(keepingCapacity: true) }
+
     /// Writes everything buffered (retrying short writes).
     public func flush() { flushBytes() }
 
@@ -162,6 +167,7 @@ public final class OutputBuffer {
                     if n < 0 {
                         if errno == EINTR { continue }
                         writeFailed = true
+                        writeErrno = errno
                         return
                     }
                     offset += n

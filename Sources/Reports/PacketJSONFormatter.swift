@@ -88,8 +88,8 @@ public struct PacketJSONFormatter {
         out.append(",\"traffic_class\":"); out.append(int: ip.trafficClass)
         out.append(",\"flow_label\":"); out.append(int: ip.flowLabel)
         out.append(",\"payload_len\":"); out.append(int: ip.payloadLength)
-        out.append(",\"next_header\":"); out.append(int: ip.nextHeader)
         out.append(",\"hop_limit\":"); out.append(int: ip.hopLimit)
+        out.append(",\"next_header\":"); out.append(int: ip.nextHeader)
         out.append(",\"proto\":"); out.append(int: ip.upperProtocol)
         out.append(",\"ext_headers\":[")
         for (i, t) in ip.extensionHeaders.enumerated() {

@@ -25,7 +25,12 @@ public struct PacketTextFormatter {
             writeEndpoints(ip.source.description, ip.destination.description, p, b, out)
         } else if p.networkOffset != nil {
             if let name = EtherType.name(p.etherType) { out.append(name) } else {
-                out.append("ethertype 0x"); out.appendHexByte(UInt8(p.etherType >> 8)); out.appendHexByte(UInt8(p.etherType & 0xff))
+                // tcpdump (print-ether.c, no -e): "<src> > <dst>, ethertype Unknown (0x88b5), length N"
+                if let eth = p.ethernet {
+                    out.append(eth.source.description); out.append(" > "); out.append(eth.destination.description); out.append(", ")
+                }
+                out.append("ethertype Unknown (0x"); out.appendHexByte(UInt8(p.etherType >> 8)); out.appendHexByte(UInt8(p.etherType & 0xff))
+                out.append(")")
             }
             out.append(", length "); out.append(int: p.wireLength)
         } else {
@@ -108,9 +113,9 @@ public struct PacketTextFormatter {
             case TCPOptionKind.windowScale: out.append("wscale "); out.append(int: b.u8(d))
             case TCPOptionKind.sackPermitted: out.append("sackOK")
             case TCPOptionKind.sack:
-                out.append("sack "); out.append(int: e.dataLength / 8)
-                for i in 0..<(e.dataLength / 8) {
-                    out.append(" {"); out.append(int: b.u32(d + 8 * i)); out.append(":")
+                out.append("sack "); out.append(int: e.dataLength / 8); out.append(" ")
+                for i in 0..<(e.dataLength / 8) {   // tcpdump: "sack 2 {l:r}{l:r}"
+                    out.append("{"); out.append(int: b.u32(d + 8 * i)); out.append(":")
                     out.append(int: b.u32(d + 8 * i + 4)); out.append("}")
                 }
             case TCPOptionKind.timestamp:
@@ -140,8 +145,10 @@ public struct PacketTextFormatter {
 
     /// HH:MM:SS.ffffff in UTC (tcpdump prints local time; UTC keeps output reproducible).
     private func appendTimeOfDay(_ ts: Int64, _ out: OutputBuffer) {
-        let seconds = ts >= 0 ? ts / 1_000_000_000 : (ts - 999_999_999) / 1_000_000_000
-        let nanos = ts - seconds * 1_000_000_000
+        // Floor division without overflow (`ts - 999_999_999` traps near Int64.min).
+        var seconds = ts / 1_000_000_000
+        var nanos = ts % 1_000_000_000
+        if nanos < 0 { seconds -= 1; nanos += 1_000_000_000 }
         let day = ((seconds % 86_400) + 86_400) % 86_400
         two(Int(day / 3600), out); out.append(":")
         two(Int(day / 60 % 60), out); out.append(":")

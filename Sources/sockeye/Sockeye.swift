@@ -11,6 +11,7 @@ struct Sockeye: ParsableCommand {
             the damage were written), 66 input missing or unreadable, 69 capture device unavailable, \
             77 permission denied.
             """,
-        subcommands: [Packets.self]
+        subcommands: [Analyze.self, Packets.self, Live.self, Interfaces.self],
+        defaultSubcommand: nil
     )
 }

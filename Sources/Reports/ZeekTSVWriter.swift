@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import FlowAnalysis
+import PacketCodec
+
+/// Writes a Zeek conn.log in Zeek's ASCII (TSV) format (`analyze --format zeek`), readable by
+/// `zeek-cut` and Zeek's own input framework.
+///
+/// ```
+/// #separator \x09
+/// #set_separator	,
+/// #empty_field	(empty)
+/// #unset_field	-
+/// #path	conn
+/// #open	2023-11-14-22-13-20
+/// #fields	ts	uid	id.orig_h	id.orig_p	id.resp_h	id.resp_p	proto	service	duration	…	ip_proto
+/// #types	time	string	addr	port	addr	port	enum	string	interval	…	count
+/// 1700000000.000116	C…	10.0.0.1	51514	10.0.0.2	80	tcp	-	1.204000	120	5100	SF	-	-	0	ShADadFf	6	440	5	5400	-	6
+/// #close	2023-11-14-22-13-21
+/// ```
+///
+/// - Columns and types are Zeek's `Conn::Info` (base scripts, Zeek ≥ 7.1 with `ip_proto`).
+/// - `time` and `interval` values have 6 fixed decimals, as Zeek's ASCII formatter writes them.
+/// - Unset values are `-`: `service` (no protocol detection), `local_orig`/`local_resp` (no
+///   `Site::local_nets`), `tunnel_parents` (no tunnels), `duration`/`orig_bytes`/`resp_bytes`
+///   for zero-length flows, `history` when empty — all as Zeek writes them.
+/// - String values are escaped like Zeek: control bytes and the separator become `\xNN`, and
+///   a value equal to `-` or `(empty)` has its first byte escaped.
+/// - `#open` is the first packet's time (Zeek uses network time when reading a trace), `#close`
+///   the last packet's, both as `YYYY-MM-DD-HH-MM-SS` UTC. ``finish(summary:)`` writes the
+///   `#close` footer; call it also when the input turned out damaged.
+public final class ZeekTSVWriter: FlowRecordWriter {
+    public let output: OutputBuffer
+    private var begun = false
+    private var openTime: Int64?
+
+    /// Zeek's column names, in order.
+    public static let fields = [
+        "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service",
+        "duration", "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp",
+        "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes",
+        "tunnel_parents", "ip_proto",
+    ]
+    /// Zeek's column types, in order.
+    public static let types = [
+        "time", "string", "addr", "port", "addr", "port", "enum", "string",
+        "interval", "count", "count", "string", "bool", "bool",
+        "count", "string", "count", "count", "count", "count",
+        "set[string]", "count",
+    ]
+
+    public init(output: OutputBuffer) { self.output = output }
+
+    public func begin(firstPacketTime: Int64?) {
+        guard !begun else { return }
+        begun = true
+        openTime = firstPacketTime ?? Self.now()
+        let o = output
+        o.append("#separator \\x09\n")
+        o.append("#set_separator\t,\n")
+        o.append("#empty_field\t(empty)\n")
+        o.append("#unset_field\t-\n")
+        o.append("#path\tconn\n")
+        o.append("#open\t"); o.append(UTCTime(nanoseconds: openTime!).zeekStamp); o.append("\n")
+        o.append("#fields")
+        for f in Self.fields { o.append("\t"); o.append(f) }
+        o.append("\n#types")
+        for t in Self.types { o.append("\t"); o.append(t) }
+        o.append("\n")
+    }
+
+    public func write(_ r: ConnectionRecord) {
+        if !begun { begin(firstPacketTime: r.startTime) }
+        let o = output
+        let tab = UInt8(ascii: "\t")
+        o.append(nanoseconds: r.startTime, fractionDigits: 6); o.append(byte: tab)
+        string(r.uid); o.append(byte: tab)
+        o.append(address: r.originator.address); o.append(byte: tab)
+        o.append(int: r.originator.port); o.append(byte: tab)
+        o.append(address: r.responder.address); o.append(byte: tab)
+        o.append(int: r.responder.port); o.append(byte: tab)
+        string(r.proto.description); o.append(byte: tab)
+        unset(); o.append(byte: tab)                                  // service
+        if let d = r.duration { o.append(double: d, fractionDigits: 6) } else { unset() }
+        o.append(byte: tab)
+        count(r.originatorBytes); o.append(byte: tab)
+        count(r.responderBytes); o.append(byte: tab)
+        string(r.connState.rawValue); o.append(byte: tab)
+        unset(); o.append(byte: tab)                                  // local_orig
+        unset(); o.append(byte: tab)                                  // local_resp
+        o.append(int: r.missedBytes); o.append(byte: tab)
+        if r.history.isEmpty { unset() } else { string(r.history) }   // optional: unset if empty
+        o.append(byte: tab)
+        o.append(int: r.originatorPackets); o.append(byte: tab)
+        o.append(int: r.originatorIPBytes); o.append(byte: tab)
+        o.append(int: r.responderPackets); o.append(byte: tab)
+        o.append(int: r.responderIPBytes); o.append(byte: tab)
+        unset(); o.append(byte: tab)                                  // tunnel_parents
+        o.append(int: r.ipProtocol)
+        o.append(byte: UInt8(ascii: "\n"))
+    }
+
+    /// Writes the header (if no record was written) and the `#close` footer, then flushes.
+    public func finish(summary: AnalysisSummary) {
+        if !begun { begin(firstPacketTime: summary.firstTime) }
+        let close = summary.lastTime ?? openTime ?? Self.now()
+        output.append("#close\t"); output.append(UTCTime(nanoseconds: close).zeekStamp); output.append("\n")
+        output.flush()
+    }
+
+    // MARK: - Values
+
+    private func unset() { output.append(byte: UInt8(ascii: "-")) }
+
+    private func count(_ v: UInt64?) {
+        if let v { output.append(int: v) } else { unset() }
+    }
+
+    /// A Zeek `string`/`enum` value: `(empty)` when empty, reserved words escaped, control
+    /// bytes and the separator as `\xNN`.
+    private func string(_ s: String) {
+        if s.isEmpty { output.append("(empty)"); return }
+        var first = true
+        let reserved = s == "-" || s == "(empty)"
+        for b in s.utf8 {
+            if b < 0x20 || b == 0x7f || (first && reserved) || b == UInt8(ascii: "\\") {
+                output.append("\\x"); output.appendHexByte(b)
+            } else {
+                output.append(byte: b)
+            }
+            first = false
+        }
+    }
+
+    private static func now() -> Int64 { Int64(time(nil)) * 1_000_000_000 }
+}

@@ -1,0 +1,206 @@
+import ArgumentParser
+import FlowAnalysis
+import PacketCodec
+import Pcap
+import Reports
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `sockeye analyze FILE… [-f BPF] [--format text|json|zeek|csv] [-o PATH] [--flow UID]
+/// [--ladder [--ladder-format text|svg|mermaid]] [--quiet] [--tcp-timeout S] [--udp-timeout S]
+/// [--max-flows N]`: the flow report.
+///
+/// Several files are analyzed as one capture: their packets are merged in timestamp order
+/// (k-way merge; equal timestamps in command-line order), so a connection split across files
+/// is one flow.
+///
+/// Output order: `text` collects every record and sorts by start time, then uid. `json`,
+/// `zeek` and `csv` stream each record as its flow ends (the analyzer's deterministic order:
+/// same input, same output), so memory stays bounded on large captures.
+///
+/// Errors print one line on stderr and exit with a sysexits code: 64 bad usage or filter,
+/// 65 input damaged (everything read before the damage is still analyzed and written, output
+/// well-formed: whole JSON lines, the Zeek `#close` footer), 66 input missing or unreadable,
+/// 73 output file cannot be created, 1 `--flow` names no flow.
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Flow report: handshake and teardown of every TCP connection, UDP flows, Zeek conn.log fields.",
+        discussion: """
+            Several files are merged in timestamp order and analyzed as one capture. The text \
+            report is sorted by flow start time; json, zeek and csv records are written as flows \
+            end. With --ladder, a sequence diagram of each selected TCP connection is written \
+            instead of the report (svg and mermaid need --flow UID).
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek, csv }
+
+    @Argument(help: "pcap or pcapng files ('-' reads standard input).")
+    var files: [String]
+
+    @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)), applied inside libpcap.")
+    var filter: String?
+
+    @Option(help: "Output format: text, json (JSON Lines), zeek (conn.log TSV) or csv.")
+    var format: Format = .text
+
+    @Option(name: [.short, .long], help: "Write to PATH instead of standard output.")
+    var output: String?
+
+    @Option(help: "Only report the flow with this uid.")
+    var flow: String?
+
+    @Flag(help: "Draw a ladder (sequence) diagram of the selected TCP connections instead of the report.")
+    var ladder = false
+
+    @Option(help: "Ladder diagram format: text, svg or mermaid.")
+    var ladderFormat: LadderDiagram.Format = .text
+
+    @Flag(name: [.short, .long], help: "Text report without the summary section.")
+    var quiet = false
+
+    @Option(help: ArgumentHelp("TCP inactivity timeout in seconds (default 300, as Zeek).", valueName: "seconds"))
+    var tcpTimeout: Double?
+
+    @Option(help: ArgumentHelp("UDP inactivity timeout in seconds (default 60, as Zeek).", valueName: "seconds"))
+    var udpTimeout: Double?
+
+    @Option(help: "Most flows tracked at once; beyond it the least recently active flow is written early (evicted).")
+    var maxFlows: Int?
+
+    @Flag(help: "Do not verify IPv4, TCP and UDP checksums.")
+    var noChecksums = false
+
+    func validate() throws {
+        if let t = tcpTimeout, !(t > 0 && t.isFinite) { throw ValidationError("--tcp-timeout must be a positive number of seconds") }
+        if let t = udpTimeout, !(t > 0 && t.isFinite) { throw ValidationError("--udp-timeout must be a positive number of seconds") }
+        if let m = maxFlows, m < 1 { throw ValidationError("--max-flows must be at least 1") }
+        if ladder && ladderFormat != .text && flow == nil {
+            throw ValidationError("--ladder-format \(ladderFormat.rawValue) draws one connection: add --flow UID")
+        }
+    }
+
+    var flowConfiguration: FlowConfiguration {
+        var c = FlowConfiguration()
+        if let t = tcpTimeout { c.tcpInactivityTimeout = Int64(min(t, 1e9) * 1e9) }
+        if let t = udpTimeout { c.udpInactivityTimeout = Int64(min(t, 1e9) * 1e9) }
+        if let m = maxFlows { c.maxFlows = m }
+        c.keepEvents = ladder
+        return c
+    }
+
+    func run() throws {
+        // Open every input first: a missing file or a bad filter fails before any output.
+        var captures: [CaptureFile] = []
+        for path in files {
+            do {
+                captures.append(try CaptureFile(path: path, filter: filter))
+            } catch {
+                throw failure(reporting: error)
+            }
+        }
+
+        let descriptor: Int32
+        if let output {
+            descriptor = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            if descriptor < 0 {
+                writeToStandardError("sockeye: \(output): \(String(cString: strerror(errno)))")
+                throw ExitCode(73)
+            }
+        } else {
+            descriptor = 1
+        }
+        defer { if descriptor != 1 { close(descriptor) } }
+        // A closed pipe (`sockeye analyze … | head`) becomes EPIPE on write, not a signal.
+        signal(SIGPIPE, SIG_IGN)
+
+        let out = OutputBuffer(fileDescriptor: descriptor)
+        let sink = makeSink(out)
+        let pipeline = AnalyzePipeline(
+            files: captures, decoder: PacketDecoder(verifyChecksums: !noChecksums), configuration: flowConfiguration)
+        let wanted = flow
+        let (summary, errors) = pipeline.run(
+            beforeFirstRecord: { sink.begin(firstPacketTime: $0) },
+            onRecord: { record in
+                if let wanted, record.uid != wanted { return }
+                sink.write(record)
+            },
+            shouldContinue: { !out.writeFailed })
+        sink.finish(summary: summary)
+        out.flush()
+
+        if out.writeFailed && out.writeErrno != EPIPE {
+            writeToStandardError("sockeye: \(output ?? "standard output"): \(String(cString: strerror(out.writeErrno)))")
+            throw ExitCode(74)
+        }
+        if let first = errors.first {
+            for error in errors { writeToStandardError(error.description) }
+            throw ExitCode(first.exitCode)
+        }
+        if let wanted, !sink.sawRecord {
+            writeToStandardError("sockeye: no flow with uid \(wanted)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func makeSink(_ out: OutputBuffer) -> RecordSink {
+        if ladder { return LadderSink(output: out, format: ladderFormat) }
+        let writer: FlowRecordWriter
+        switch format {
+        case .text:
+            let report = FlowTextReport(output: out)
+            report.includesSummary = !quiet
+            writer = report
+        case .json: writer = FlowJSONWriter(output: out)
+        case .zeek: writer = ZeekTSVWriter(output: out)
+        case .csv: writer = FlowCSVWriter(output: out)
+        }
+        return WriterSink(writer: writer)
+    }
+}
+
+/// Where the analyze command sends records: a report writer or the ladder renderer.
+private protocol RecordSink: AnyObject {
+    var sawRecord: Bool { get }
+    func begin(firstPacketTime: Int64?)
+    func write(_ record: ConnectionRecord)
+    func finish(summary: AnalysisSummary)
+}
+
+private final class WriterSink: RecordSink {
+    let writer: FlowRecordWriter
+    var sawRecord = false
+    init(writer: FlowRecordWriter) { self.writer = writer }
+    func begin(firstPacketTime: Int64?) { writer.begin(firstPacketTime: firstPacketTime) }
+    func write(_ record: ConnectionRecord) { sawRecord = true; writer.write(record) }
+    func finish(summary: AnalysisSummary) { writer.finish(summary: summary) }
+}
+
+/// Collects TCP records with events and draws them, sorted like the text report.
+private final class LadderSink: RecordSink {
+    let output: OutputBuffer
+    let format: LadderDiagram.Format
+    var records: [ConnectionRecord] = []
+    var sawRecord = false
+    init(output: OutputBuffer, format: LadderDiagram.Format) { self.output = output; self.format = format }
+    func begin(firstPacketTime: Int64?) {}
+    func write(_ record: ConnectionRecord) {
+        sawRecord = true
+        if record.proto == .tcp || !record.events.isEmpty { records.append(record) }
+    }
+    func finish(summary: AnalysisSummary) {
+        records.sort { $0.startTime != $1.startTime ? $0.startTime < $1.startTime : $0.uid < $1.uid }
+        if records.isEmpty && sawRecord {
+            output.append("(the selected flow is not a TCP connection: no ladder diagram)\n")
+        }
+        for (i, r) in records.enumerated() {
+            if i > 0 { output.append("\n") }
+            LadderDiagram(record: r).write(format, to: output)
+        }
+        output.flush()
+    }
+}
+
+extension LadderDiagram.Format: ExpressibleByArgument {}

@@ -1,0 +1,92 @@
+import FlowAnalysis
+import PacketCodec
+import Pcap
+
+/// Reads several capture files as one stream, in timestamp order.
+///
+/// A k-way merge: each file's next packet is held (libpcap keeps its bytes valid until the next
+/// read on that handle), and the earliest of the held packets is delivered next. Equal
+/// timestamps go in command-line order, so the merge is deterministic. Every file must itself be
+/// in time order (as capture files normally are); a packet that goes back in time within a file
+/// is delivered where the file puts it. With one file this is a plain read loop.
+///
+/// A damaged file stops contributing at the damage (every packet before it has been delivered)
+/// while the other files are read to their end; the damage errors are returned afterwards, in
+/// the order they were met.
+struct MergedCaptureReader {
+    let files: [CaptureFile]
+
+    /// Calls `body(record, fileIndex)` for every packet in merged time order until `body` returns
+    /// false or every file is exhausted. Returns the damage errors met on the way.
+    func forEachPacket(_ body: (borrowing PacketRecord, Int) -> Bool) -> [CaptureError] {
+        var errors: [CaptureError] = []
+        if files.count == 1 {
+            let file = files[0]
+            do {
+                while let record = try file.next() {
+                    if !body(record, 0) { break }
+                }
+            } catch {
+                errors.append(error)
+            }
+            return errors
+        }
+
+        var heads = [PacketRecord?](repeating: nil, count: files.count)
+        func advance(_ i: Int) {
+            do {
+                heads[i] = try files[i].next()
+            } catch {
+                heads[i] = nil
+                errors.append(error)
+            }
+        }
+        for i in files.indices { advance(i) }
+        while true {
+            var best = -1
+            var bestTime = Timestamp(seconds: 0)
+            for i in heads.indices {
+                guard let t = heads[i]?.timestamp else { continue }
+                if best < 0 || t < bestTime { best = i; bestTime = t }
+            }
+            if best < 0 { break }
+            if !body(heads[best]!, best) { break }
+            advance(best)
+        }
+        return errors
+    }
+}
+
+/// Capture files → `PacketDecoder` → `FlowAnalyzer` → a record sink.
+struct AnalyzePipeline {
+    var files: [CaptureFile]
+    var decoder: PacketDecoder
+    var configuration: FlowConfiguration
+
+    /// Runs the analysis. `onRecord` gets each record as its flow ends (and at the end for
+    /// flows still open); `beforeFirstRecord` is called once with the first packet's time before
+    /// any record (nil if there were no packets); `shouldContinue` is polled per packet (e.g. to
+    /// stop when the output went away).
+    ///
+    /// - Returns: the run's summary and the damage errors met (empty for clean input).
+    func run(beforeFirstRecord: (Int64?) -> Void,
+             onRecord: @escaping (ConnectionRecord) -> Void,
+             shouldContinue: () -> Bool) -> (summary: AnalysisSummary, errors: [CaptureError]) {
+        var begun = false
+        let analyzer = FlowAnalyzer(configuration: configuration) { record in onRecord(record) }
+        let linkTypes = files.map { LinkType(dlt: $0.linkType) }
+        let reader = MergedCaptureReader(files: files)
+        var counter = 0
+        let errors = reader.forEachPacket { record, index in
+            let time = record.timestamp.totalNanoseconds
+            if !begun { begun = true; beforeFirstRecord(time) }
+            let packet = decoder.decode(record.bytes, linkType: linkTypes[index], wireLength: record.wireLength)
+            analyzer.process(packet, time: time, bytes: record.bytes)
+            counter &+= 1
+            return counter & 0xfff != 0 || shouldContinue()
+        }
+        if !begun { beforeFirstRecord(nil) }
+        analyzer.finish()
+        return (analyzer.summary, errors)
+    }
+}

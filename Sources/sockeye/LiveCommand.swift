@@ -1,0 +1,269 @@
+import ArgumentParser
+import Dispatch
+import FlowAnalysis
+import PacketCodec
+import Pcap
+import Reports
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sockeye live -i IF …`: capture on an interface, stream connection events as they happen,
+/// and print the flow report and capture statistics when the capture stops (`-c`, `--duration`,
+/// Ctrl-C or SIGTERM).
+///
+/// Capture runs on its own thread and hands packets to the analysis thread through a bounded
+/// `PacketHandoff`; slow output therefore never blocks `pcap_next_ex`. `-w` writes every
+/// captured packet on the capture thread, before the hand-off, so the file is complete even if
+/// the hand-off had to drop.
+struct Live: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Capture on an interface and report connections as they open and close.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek }
+
+    @Option(name: [.short, .long], help: "Interface to capture on (see 'sockeye interfaces'); 'any' and 'lo' work.")
+    var interface: String
+
+    @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)).")
+    var filter: String?
+
+    @Option(name: [.short, .long], help: "Stop after N packets.")
+    var count: Int?
+
+    @Option(help: "Stop after S seconds.")
+    var duration: Double?
+
+    @Option(name: [.short, .customLong("write")], help: "Also save every captured packet to this pcap file.")
+    var write: String?
+
+    @Option(help: "Output format: text (events, then the report), json (one event per line), zeek (conn.log).")
+    var format: Format = .text
+
+    @Option(help: "Bytes captured per packet.")
+    var snaplen: Int = 262_144
+
+    @Flag(help: "Do not put the interface into promiscuous mode.")
+    var noPromisc = false
+
+    @Option(help: "Kernel capture buffer size in MiB.")
+    var bufferSize: Int = 16
+
+    func validate() throws {
+        if let count, count <= 0 { throw ValidationError("--count must be positive") }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
+        if snaplen <= 0 { throw ValidationError("--snaplen must be positive") }
+        if bufferSize <= 0 { throw ValidationError("--buffer-size must be positive") }
+    }
+
+    func run() throws {
+        let capture: LiveCapture
+        let saver: CaptureWriter?
+        do {
+            capture = try LiveCapture(interface: interface, configuration: .init(
+                snapshotLength: snaplen, promiscuous: !noPromisc, bufferSize: bufferSize << 20, filter: filter))
+            saver = try write.map { path throws(CaptureError) in try CaptureWriter(path: path, for: capture) }
+        } catch {
+            throw failure(reporting: error)
+        }
+        if let warning = capture.activationWarning { writeToStandardError("sockeye: warning: \(warning)") }
+        writeToStandardError("sockeye: listening on \(interface), link-type \(LinkType(dlt: capture.linkType)), snapshot length \(capture.snapshotLength) bytes")
+
+        // Stop cleanly on Ctrl-C and SIGTERM: the handler only asks the capture loop to end.
+        let stop = capture.stopHandle
+        var signalSources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.stop() }
+            source.resume()
+            signalSources.append(source)
+        }
+
+        // libpcap's Linux reader keeps polling while no packet arrives, so the loop's own
+        // deadline check would wait for traffic: a timer ends an idle capture on time.
+        if let duration {
+            DispatchQueue.global().asyncAfter(deadline: .now() + duration) { stop.stop() }
+        }
+
+        let handoff = PacketHandoff()
+        let captureDone = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var captureError: CaptureError?
+        nonisolated(unsafe) var captured = 0
+        let limit = count
+        let runFor = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
+        let captureThread = UnsafeSendable((capture, saver))
+        DispatchQueue.global(qos: .userInitiated).async {
+            let (capture, saver) = captureThread.value
+            do {
+                try capture.loop(count: limit, duration: runFor) { record in
+                    saver?.write(record)
+                    captured += 1
+                    handoff.push(time: record.timestamp.totalNanoseconds, wireLength: record.wireLength, bytes: record.bytes)
+                }
+            } catch {
+                captureError = (error as? CaptureError) ?? .captureFailed(message: "\(error)")
+            }
+            handoff.finish()
+            captureDone.signal()
+        }
+
+        let out = OutputBuffer(fileDescriptor: 1)
+        let session = LiveSession(format: format, output: out)
+        let decoder = PacketDecoder()
+        let linkType = LinkType(dlt: capture.linkType)
+        let analyzer = FlowAnalyzer(configuration: FlowConfiguration()) { session.ended($0) }
+        analyzer.onEvent = { session.event($0) }
+        while handoff.drain(timeout: .milliseconds(200), { time, wireLength, bytes in
+            let packet = decoder.decode(bytes, linkType: linkType, wireLength: wireLength)
+            analyzer.process(packet, time: time, bytes: bytes)
+        }) {
+            // Idle: let timeouts fire on wall-clock time so quiet flows still end.
+            analyzer.advance(to: wallClockNanoseconds())
+            out.flush()
+        }
+        captureDone.wait()
+        for source in signalSources { source.cancel() }
+        analyzer.finish()
+        do { try saver?.close() } catch { writeToStandardError(error.description) }
+        session.finish(summary: analyzer.summary)
+
+        let stats = try? capture.statistics()
+        var lines = ["\(captured) packets captured"]
+        if let stats {
+            lines.append("\(stats.received) packets received by filter")
+            lines.append("\(stats.droppedByKernel) packets dropped by kernel")
+            if stats.droppedByInterface != 0 { lines.append("\(stats.droppedByInterface) packets dropped by interface") }
+        }
+        let handoffDrops = handoff.dropped
+        if handoffDrops != 0 { lines.append("\(handoffDrops) packets dropped by the analysis hand-off (analysis too slow)") }
+        if format == .json {
+            out.append("{\"event\":\"stats\",\"captured\":"); out.append(int: captured)
+            out.append(",\"received\":"); out.append(int: stats?.received ?? 0)
+            out.append(",\"dropped_kernel\":"); out.append(int: stats?.droppedByKernel ?? 0)
+            out.append(",\"dropped_interface\":"); out.append(int: stats?.droppedByInterface ?? 0)
+            out.append(",\"dropped_handoff\":"); out.append(int: handoffDrops)
+            out.append("}\n")
+            out.flush()
+        }
+        writeToStandardError(lines.joined(separator: "\n"))
+        if let captureError { throw failure(reporting: captureError) }
+    }
+}
+
+/// Wraps non-Sendable values handed to the capture thread, which is their only user.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+func wallClockNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// Renders live events and the final report in one of the live formats.
+final class LiveSession {
+    let format: Live.Format
+    let output: OutputBuffer
+    private var records: [ConnectionRecord] = []
+    private let zeek: ZeekTSVWriter?
+    private let scratch = OutputBuffer(fileDescriptor: nil)
+
+    init(format: Live.Format, output: OutputBuffer) {
+        self.format = format
+        self.output = output
+        zeek = format == .zeek ? ZeekTSVWriter(output: output) : nil
+    }
+
+    func event(_ e: FlowEvent) {
+        switch format {
+        case .text:
+            timeOfDay(e.time)
+            output.append(e.kind == .opened ? " opened   " : " rejected ")
+            output.append(e.uid); output.append("  tcp  ")
+            endpoints(e.originator, e.responder)
+            if let rtt = e.synToSynAck {
+                output.append("  SYN→SYN-ACK "); output.append(double: rtt * 1000, fractionDigits: 3); output.append(" ms")
+            }
+            output.append("\n")
+        case .json:
+            output.append("{\"event\":\""); output.append(e.kind.rawValue)
+            output.append("\",\"ts\":"); output.append(nanoseconds: e.time)
+            output.append(",\"uid\":"); output.appendJSONString(e.uid)
+            output.append(",\"id.orig_h\":"); output.appendJSONString(e.originator.address.description)
+            output.append(",\"id.orig_p\":"); output.append(int: e.originator.port)
+            output.append(",\"id.resp_h\":"); output.appendJSONString(e.responder.address.description)
+            output.append(",\"id.resp_p\":"); output.append(int: e.responder.port)
+            output.append(",\"proto\":\"tcp\"")
+            if let rtt = e.synToSynAck { output.append(",\"syn_to_synack\":"); output.append(double: rtt, fractionDigits: 6) }
+            if let d = e.synAckToAck { output.append(",\"synack_to_ack\":"); output.append(double: d, fractionDigits: 6) }
+            output.append("}\n")
+        case .zeek:
+            break
+        }
+        output.flush()
+    }
+
+    /// A flow ended (closed, timed out, evicted, reused) or the capture stopped (end of input).
+    func ended(_ r: ConnectionRecord) {
+        records.append(r)
+        switch format {
+        case .text:
+            guard r.closeReason != .endOfInput else { return }
+            timeOfDay(r.lastTime)
+            output.append(r.proto == .tcp ? " closed   " : " expired  ")
+            output.append(r.uid); output.append("  "); output.append(r.proto.description); output.append("  ")
+            endpoints(r.originator, r.responder)
+            output.append("  "); output.append(r.connState.rawValue)
+            output.append("  "); output.appendTerminalSafe(r.history.isEmpty ? "-" : r.history)
+            if let t = r.teardown { output.append("  "); output.append(t.style.rawValue) }
+            if let d = r.duration { output.append("  "); output.append(double: d, fractionDigits: 3); output.append(" s") }
+            output.append("  orig "); output.append(int: r.originatorBytes ?? 0)
+            output.append(" B / resp "); output.append(int: r.responderBytes ?? 0); output.append(" B\n")
+        case .json:
+            scratch.clear()
+            FlowJSONWriter(output: scratch).write(r)
+            output.append(r.closeReason == .endOfInput ? "{\"event\":\"open_at_exit\"," : "{\"event\":\"closed\",")
+            output.append(String(decoding: scratch.bytes.dropFirst(), as: UTF8.self))
+        case .zeek:
+            zeek?.write(r)
+        }
+        output.flush()
+    }
+
+    func finish(summary: AnalysisSummary) {
+        switch format {
+        case .text:
+            output.append("\n")
+            let report = FlowTextReport(output: output)
+            for r in records { report.write(r) }
+            report.finish(summary: summary)
+        case .json:
+            break
+        case .zeek:
+            zeek?.finish(summary: summary)
+        }
+        output.flush()
+    }
+
+    private func endpoints(_ a: Endpoint, _ b: Endpoint) {
+        output.append(a.address.description); output.append(":"); output.append(int: a.port)
+        output.append(" → ")
+        output.append(b.address.description); output.append(":"); output.append(int: b.port)
+    }
+
+    private func timeOfDay(_ ns: Int64) {
+        let s = ns / 1_000_000_000
+        let day = ((s % 86_400) + 86_400) % 86_400
+        let h = day / 3600, m = day / 60 % 60, sec = day % 60
+        output.append(h < 10 ? "0" : ""); output.append(int: h); output.append(":")
+        output.append(m < 10 ? "0" : ""); output.append(int: m); output.append(":")
+        output.append(sec < 10 ? "0" : ""); output.append(int: sec); output.append(".")
+        let micro = (ns % 1_000_000_000) / 1000
+        var text = String(micro)
+        while text.count < 6 { text = "0" + text }
+        output.append(text)
+    }
+}
