@@ -19,6 +19,8 @@ public struct LinuxSLLHeader: Hashable, Sendable, BitwiseCopyable {
     public var protocolType: UInt16
     /// Interface index (v2 only; 0 for v1).
     public var interfaceIndex: UInt32
+    /// The v2 header's reserved field (bytes 2..<4), kept so frames re-encode byte for byte.
+    public var reserved: UInt16 = 0
 
     public init(version: UInt8, packetType: UInt16, hardwareType: UInt16 = 1, addressLength: UInt16 = 6,
                 address: UInt64 = 0, protocolType: UInt16, interfaceIndex: UInt32 = 0) {
@@ -43,15 +45,17 @@ public struct LinuxSLLHeader: Hashable, Sendable, BitwiseCopyable {
     @inlinable
     static func parseV2(_ b: UnsafeRawBufferPointer) -> LinuxSLLHeader? {
         guard b.count >= v2Length else { return nil }
-        return LinuxSLLHeader(version: 2, packetType: UInt16(b.u8(10)), hardwareType: b.u16(8),
-                              addressLength: UInt16(b.u8(11)), address: b.u64(12), protocolType: b.u16(0),
-                              interfaceIndex: b.u32(4))
+        var h = LinuxSLLHeader(version: 2, packetType: UInt16(b.u8(10)), hardwareType: b.u16(8),
+                               addressLength: UInt16(b.u8(11)), address: b.u64(12), protocolType: b.u16(0),
+                               interfaceIndex: b.u32(4))
+        h.reserved = b.u16(2)
+        return h
     }
 
     public func emit(into bytes: inout [UInt8]) {
         if version == 2 {
             bytes.appendBigEndian(protocolType)
-            bytes.appendBigEndian(UInt16(0))
+            bytes.appendBigEndian(reserved)
             bytes.appendBigEndian(interfaceIndex)
             bytes.appendBigEndian(hardwareType)
             bytes.append(UInt8(truncatingIfNeeded: packetType))
@@ -75,6 +79,9 @@ public struct LinuxSLLHeader: Hashable, Sendable, BitwiseCopyable {
 public struct LoopbackHeader: Hashable, Sendable, BitwiseCopyable {
     public static let length = 4
     public var family: UInt32
+    /// DLT_NULL only: the capturing host stored the family big-endian (kept so the header
+    /// re-encodes byte for byte; DLT_LOOP is always big-endian).
+    public var bigEndianHost = false
 
     public init(family: UInt32) { self.family = family }
 
@@ -83,7 +90,9 @@ public struct LoopbackHeader: Hashable, Sendable, BitwiseCopyable {
         guard b.count >= length else { return nil }
         if networkOrder { return LoopbackHeader(family: b.u32(0)) }
         let le = b.u32LittleEndian(0)
-        return LoopbackHeader(family: le > 0xffff ? le.byteSwapped : le)
+        var h = LoopbackHeader(family: le > 0xffff ? le.byteSwapped : le)
+        h.bigEndianHost = le > 0xffff
+        return h
     }
 
     /// IP version carried, or nil for an unknown family.
@@ -96,7 +105,7 @@ public struct LoopbackHeader: Hashable, Sendable, BitwiseCopyable {
     }
 
     public func emit(into bytes: inout [UInt8], networkOrder: Bool) {
-        let v = networkOrder ? family.bigEndian : family.littleEndian
+        let v = networkOrder || bigEndianHost ? family.bigEndian : family.littleEndian
         withUnsafeBytes(of: v) { bytes.append(contentsOf: $0) }
     }
 }

@@ -181,6 +181,7 @@ public struct PacketDecoder: Sendable {
         let end = o + IPv6Header.length + ip.effectivePayloadLength
         var next = ip.nextHeader
         var cursor = o + IPv6Header.length
+        var pseudo = PseudoHeaderAddresses(source: ip.source, destination: ip.destination)
         var walked = 0
         while IPv6Header.isExtensionHeader(next) {
             guard walked < maxExtensionHeaders else {
@@ -218,6 +219,9 @@ public struct PacketDecoder: Sendable {
                 p.ipv6 = ip
                 return
             }
+            if cursor + length <= b.count {
+                pseudo.update(from: next, at: cursor, length: length, in: b)
+            }
             ip.extensionHeaders.append(next)
             next = b.u8(cursor)
             cursor += length
@@ -231,7 +235,7 @@ public struct PacketDecoder: Sendable {
         guard ip.fragmentOffsetUnits == 0 else { return }
         decodeTransport(b, proto: next, at: cursor, length: end - cursor,
                         checksummable: !ip.isFragment && !truncatedByFrame,
-                        addresses: PseudoHeaderAddresses(source: ip.source, destination: ip.destination), &p)
+                        addresses: pseudo, &p)
     }
 
     // MARK: TCP (RFC 9293 §3.1) and UDP (RFC 768)
@@ -255,6 +259,8 @@ public struct PacketDecoder: Sendable {
                 p.defects.insert(.tcpDataOffsetBeyondSegment); p.tcp = tcp; return
             }
             guard o + tcp.headerLength <= b.count else {
+                // Snaplen cut inside the header: the segment's length is still known from IP.
+                tcp.payloadLength = length - tcp.headerLength
                 p.defects.insert(.tcpDataOffsetBeyondCapture); p.tcp = tcp; return
             }
             var options = TCPOptionIterator(bytes: b, header: tcp)
@@ -316,6 +322,43 @@ public struct PacketDecoder: Sendable {
 struct PseudoHeaderAddresses {
     var source: IPAddress
     var destination: IPAddress
+
+    /// RFC 8200 §8.1: with a Routing header the pseudo-header carries the *final* destination
+    /// (type 0: the last address; type 2, RFC 6275 §6.4: the home address; type 4 segment
+    /// routing, RFC 8754 §2: Segment List[0]) while segments are left; a Home Address
+    /// destination option (RFC 6275 §6.3, type 0xC9) replaces the source. `b[at..<at+length]`
+    /// must be captured.
+    mutating func update(from header: UInt8, at o: Int, length: Int, in b: UnsafeRawBufferPointer) {
+        switch header {
+        case IPProtocol.ipv6Routing:
+            let type = b.u8(o + 2)
+            let segmentsLeft = b.u8(o + 3)
+            guard segmentsLeft > 0 else { return }
+            let addressOffset: Int
+            switch type {
+            case 0: addressOffset = o + length - 16       // last of hdr_ext_len/2 addresses
+            case 2, 4: addressOffset = o + 8               // the only address / Segment List[0]
+            default: return
+            }
+            guard addressOffset >= o + 8, addressOffset + 16 <= o + length else { return }
+            destination = IPAddress(ipv6High: b.u64(addressOffset), low: b.u64(addressOffset + 8))
+        case IPProtocol.ipv6DestinationOptions:
+            var i = o + 2
+            while i < o + length {
+                let type = b.u8(i)
+                if type == 0 { i += 1; continue }  // Pad1
+                guard i + 2 <= o + length else { return }
+                let len = Int(b.u8(i + 1))
+                guard i + 2 + len <= o + length else { return }
+                if type == 0xC9 && len == 16 {
+                    source = IPAddress(ipv6High: b.u64(i + 2), low: b.u64(i + 10))
+                }
+                i += 2 + len
+            }
+        default:
+            return
+        }
+    }
 
     @inline(__always)
     func sum(_ proto: UInt8, _ length: UInt32) -> UInt16 {

@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of `sockeye packets` against tcpdump (text), tshark (counts) and the
+/// DESIGN.md §2 contract (JSON key order, exit codes, one-line diagnostics).
+@Suite("sockeye packets end to end")
+struct PacketsCommandTests {
+    static let primaryFixture = "tcp-handshake-data-fin.pcap"
+
+    static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent(name)
+        try contents.write(to: url)
+        return url
+    }
+
+    /// Exit status, one stderr line beginning `sockeye: `, never a crash.
+    static func expectTypedFailure(_ r: ProcessOutput, status: Int32, _ what: String,
+                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!r.looksLikeCrash, "\(what): crashed: \(r.stderrText)", sourceLocation: sourceLocation)
+        #expect(r.status == status, "\(what): exit \(r.status), expected \(status); stderr: \(r.stderrText)",
+                sourceLocation: sourceLocation)
+        #expect(r.stderrLines.count == 1, "\(what): stderr should be exactly one line: \(r.stderrText)",
+                sourceLocation: sourceLocation)
+        #expect(r.stderrLines.first?.hasPrefix("sockeye: ") == true, "\(what): \(r.stderrText)",
+                sourceLocation: sourceLocation)
+    }
+
+    // MARK: text vs tcpdump
+
+    @Test("text output equals tcpdump -nn -S line by line", .enabled(if: TestEnvironment.tcpdumpTestsEnabled),
+          arguments: TestEnvironment.fixtureCaptures)
+    func textMatchesTcpdump(_ name: String) async throws {
+        let file = TestEnvironment.fixture(name)
+        let dump = try await TextNormalization.tcpdumpLines(file)
+        let ours = try await Sockeye.run(["packets", file.path])
+        guard dump.status == 0 else {
+            // libpcap (and so tcpdump) rejects pcapng files whose interfaces differ in link type;
+            // sockeye uses libpcap too and must then fail the same way, cleanly.
+            Self.expectTypedFailure(ours, status: 65, "\(name) (tcpdump failed: \(dump.stderrText))")
+            return
+        }
+        #expect(ours.status == 0, "\(name): exit \(ours.status): \(ours.stderrText)")
+        let dumpLines = TextNormalization.tcpdumpPacketLines(dump)
+        #expect(ours.stdoutLines.count == dumpLines.count,
+                "\(name): \(ours.stdoutLines.count) lines, tcpdump \(dumpLines.count)")
+        var differing = 0, excused: [String] = []
+        for (i, (a, e)) in zip(ours.stdoutLines, dumpLines).enumerated() {
+            switch TextNormalization.compare(sockeye: a, tcpdump: e) {
+            case .equal: break
+            case let .excused(why): excused.append("line \(i + 1): \(why)")
+            case let .different(s, t):
+                differing += 1
+                if differing <= 5 { Issue.record("\(name) line \(i + 1):\n  sockeye: \(s)\n  tcpdump: \(t)") }
+            }
+        }
+        #expect(differing == 0, "\(name): \(differing) lines differ from tcpdump")
+        if !excused.isEmpty {
+            print("~ \(name): \(excused.count) lines excused\n  " + excused.joined(separator: "\n  "))
+        }
+        // Only the deliberately malformed fixture may have excused lines.
+        #expect(excused.isEmpty || name.contains("malformed"), "\(name): unexpected malformed-packet lines")
+    }
+
+    // MARK: --count
+
+    @Test("--count 3 and -c 3 print exactly three lines, the first three of the full output")
+    func countLimitsOutput() async throws {
+        let file = TestEnvironment.fixture(Self.primaryFixture)
+        let tsharkCount = try await TSharkFields.read(file).count
+        try #require(tsharkCount > 3, "\(Self.primaryFixture) should hold more than 3 packets (tshark: \(tsharkCount))")
+        let all = try await Sockeye.run(["packets", file.path])
+        #expect(all.stdoutLines.count == tsharkCount)
+        for args in [["--count", "3"], ["-c", "3"]] {
+            let r = try await Sockeye.run(["packets", file.path] + args)
+            #expect(r.status == 0)
+            #expect(r.stdoutLines.count == 3, "\(args): \(r.stdoutLines.count) lines")
+            #expect(r.stdoutLines == Array(all.stdoutLines.prefix(3)))
+            let j = try await Sockeye.run(["packets", file.path, "--format", "json"] + args)
+            #expect(j.stdoutLines.count == 3)
+            #expect(j.stdoutLines.last.map { (try? SockeyeFields.object($0))?["frame"] as? Int } == 3)
+        }
+    }
+
+    // MARK: --filter
+
+    static let filters = ["tcp port 7777", "udp", "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0", "ip6", "vlan"]
+
+    @Test("--filter selects the same packets as tcpdump with the same expression",
+          .enabled(if: TestEnvironment.tcpdumpTestsEnabled),
+          arguments: TestEnvironment.fixtureCaptures)
+    func filterAgreesWithTcpdump(_ name: String) async throws {
+        let file = TestEnvironment.fixture(name)
+        let unfiltered = try await TextNormalization.tcpdumpLines(file)
+        guard unfiltered.status == 0 else { return }   // tcpdump cannot read it (see textMatchesTcpdump)
+        var reduced = false
+        for f in Self.filters {
+            let dump = try await TextNormalization.tcpdumpLines(file, filter: f)
+            let ours = try await Sockeye.run(["packets", file.path, "--filter", f])
+            if dump.status != 0 {
+                // libpcap rejects the expression for this link type (e.g. `vlan` on Linux SLL,
+                // `ip6` on LINKTYPE_IPV4): a usage error, like tcpdump's.
+                Self.expectTypedFailure(ours, status: 64, "\(name) '\(f)' (tcpdump: \(dump.stderrText))")
+                continue
+            }
+            #expect(ours.status == 0, "\(name) '\(f)': exit \(ours.status) \(ours.stderrText)")
+            // The same packets selected: compare the timestamps (line formatting is checked by
+            // textMatchesTcpdump).
+            let expected = TextNormalization.tcpdumpPacketLines(dump).map { $0.prefix { $0 != " " } }
+            let actual = ours.stdoutLines.map { $0.prefix { $0 != " " } }
+            #expect(actual == expected, "\(name) '\(f)': \(actual.count) lines vs tcpdump \(expected.count)")
+            if expected.count < TextNormalization.tcpdumpPacketLines(unfiltered).count { reduced = true }
+            let short = try await Sockeye.run(["packets", file.path, "-f", f])
+            #expect(short.stdoutLines == ours.stdoutLines, "-f and --filter differ")
+        }
+        if name == Self.primaryFixture { #expect(reduced, "no filter reduced \(name); the test would prove nothing") }
+    }
+
+    // MARK: JSON key order (DESIGN.md §2)
+
+    /// Key order of the DESIGN.md §2 example, per object.
+    static let designOrder: [String: [String]] = [
+        "": ["frame", "ts", "caplen", "len", "link", "eth", "ip", "tcp", "udp", "defects"],
+        "eth": ["src", "dst", "type", "vlan"],
+        "ip4": ["version", "src", "dst", "hdr_len", "tos", "total_len", "id", "df", "mf", "frag_offset",
+                "ttl", "proto", "checksum", "checksum_status", "options"],
+        // "ip":{"version":6,…,"hop_limit":…,"next_header":…,"ext_headers":[…]}
+        "ip6": ["version", "hop_limit", "next_header", "ext_headers"],
+        "tcp": ["src_port", "dst_port", "seq", "ack", "hdr_len", "flags", "flags_raw", "window", "checksum",
+                "checksum_status", "urgent", "options", "payload_len"],
+        "udp": ["src_port", "dst_port", "length", "checksum", "checksum_status", "payload_len"],
+    ]
+
+    /// `keys` must contain `order`'s keys that are present, in that relative order, and for the
+    /// objects fully listed in DESIGN no others.
+    static func expectOrder(_ keys: [String], _ order: [String], exhaustive: Bool, _ what: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let present = keys.filter(order.contains)
+        let expected = order.filter(keys.contains)
+        #expect(present == expected, "\(what) keys out of DESIGN order: \(keys)", sourceLocation: sourceLocation)
+        if exhaustive {
+            #expect(Set(keys).subtracting(order).isEmpty, "\(what) has keys DESIGN does not list: \(keys)",
+                    sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("JSON objects have DESIGN.md §2 keys in DESIGN order (TCP, UDP, IPv6 packets)")
+    func jsonKeyOrder() async throws {
+        var sawTCP = false, sawUDP = false, sawIPv6 = false
+        for name in TestEnvironment.fixtureCaptures {
+            let r = try await Sockeye.run(["packets", TestEnvironment.fixture(name).path, "--format", "json", "--count", "50"])
+            for line in r.stdoutLines {
+                let top = try #require(try OrderedJSON.parse(line))
+                let keys = top.keys
+                Self.expectOrder(keys, Self.designOrder[""]!, exhaustive: false, "\(name) top level")
+                #expect(Array(keys.prefix(5)) == ["frame", "ts", "caplen", "len", "link"])
+                #expect(keys.last == "defects")
+                if let eth = top["eth"]?.object { Self.expectOrder(eth.keys, Self.designOrder["eth"]!, exhaustive: true, "eth") }
+                if let ip = top["ip"]?.object {
+                    if ip["version"]?.number == "4" {
+                        Self.expectOrder(ip.keys, Self.designOrder["ip4"]!, exhaustive: true, "\(name) ip (v4)")
+                    } else {
+                        sawIPv6 = true
+                        Self.expectOrder(ip.keys, Self.designOrder["ip6"]!, exhaustive: false, "\(name) ip (v6)")
+                        #expect(ip.keys.first == "version")
+                    }
+                }
+                if let tcp = top["tcp"]?.object {
+                    sawTCP = true
+                    Self.expectOrder(tcp.keys, Self.designOrder["tcp"]!, exhaustive: true, "\(name) tcp")
+                }
+                if let udp = top["udp"]?.object {
+                    sawUDP = true
+                    Self.expectOrder(udp.keys, Self.designOrder["udp"]!, exhaustive: true, "\(name) udp")
+                }
+            }
+        }
+        #expect(sawTCP, "no fixture produced a TCP packet")
+        #expect(sawUDP, "no fixture produced a UDP packet")
+        #expect(sawIPv6, "no fixture produced an IPv6 packet")
+    }
+
+    // MARK: errors and exit codes
+
+    @Test("missing file: exit 66, one stderr line, nothing on stdout")
+    func missingFile() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("no-such-\(UUID().uuidString).pcap").path
+        for format in ["text", "json"] {
+            let r = try await Sockeye.run(["packets", path, "--format", format])
+            Self.expectTypedFailure(r, status: 66, "missing file")
+            #expect(r.stdout.isEmpty)
+            #expect(r.stderrText.contains(path), "the diagnostic should name the file")
+        }
+    }
+
+    @Test("a directory instead of a file: exit 66")
+    func directoryInput() async throws {
+        let r = try await Sockeye.run(["packets", FileManager.default.temporaryDirectory.path])
+        Self.expectTypedFailure(r, status: 66, "directory")
+    }
+
+    @Test("empty file: exit 65, one stderr line")
+    func emptyFile() async throws {
+        let url = try Self.temporaryFile("empty.pcap", Data())
+        let r = try await Sockeye.run(["packets", url.path])
+        Self.expectTypedFailure(r, status: 65, "empty file")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("not a capture (text file): exit 65")
+    func notACapture() async throws {
+        let url = try Self.temporaryFile("notes.pcap", Data(String(repeating: "not a capture\n", count: 10).utf8))
+        let r = try await Sockeye.run(["packets", url.path, "--format", "json"])
+        Self.expectTypedFailure(r, status: 65, "text file")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("header-only pcap (no records): exit 0, no output — as tcpdump")
+    func headerOnly() async throws {
+        // 24-byte little-endian pcap header, version 2.4, snaplen 65535, LINKTYPE_ETHERNET.
+        let header: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
+        let url = try Self.temporaryFile("header-only.pcap", Data(header))
+        let r = try await Sockeye.run(["packets", url.path])
+        #expect(r.status == 0, "\(r.stderrText)")
+        #expect(r.stdout.isEmpty)
+        if TestEnvironment.tcpdump != nil {
+            let d = try await TextNormalization.tcpdumpLines(url)
+            #expect(d.status == 0 && d.stdoutLines.isEmpty, "tcpdump disagrees on the constructed file")
+        }
+    }
+
+    @Test("bad filter: exit 64, one stderr line, nothing on stdout")
+    func badFilter() async throws {
+        let file = TestEnvironment.fixture(Self.primaryFixture)
+        for f in ["tcp port", "nonsense ((", "port 99999999"] {
+            let r = try await Sockeye.run(["packets", file.path, "--filter", f])
+            Self.expectTypedFailure(r, status: 64, "filter '\(f)'")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test("usage errors exit 64")
+    func usageErrors() async throws {
+        let file = TestEnvironment.fixture(Self.primaryFixture)
+        for args in [["packets"], ["packets", file.path, "--format", "xml"], ["packets", file.path, "--count", "x"]] {
+            let r = try await Sockeye.run(args)
+            #expect(r.status == 64, "\(args): exit \(r.status)")
+            #expect(!r.looksLikeCrash)
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test("file truncated inside record k: k packets printed, then exit 65 and one stderr line",
+          arguments: [1, 2])
+    func truncatedMidRecord(_ k: Int) async throws {
+        let original = TestEnvironment.fixture(Self.primaryFixture)
+        let pcap = try #require(ClassicPcap(try Data(contentsOf: original)), "\(Self.primaryFixture) is not a classic pcap")
+        try #require(pcap.records.count > k + 1)
+        for cut in [8, 16 + 10] {   // inside the record header; inside the packet data
+            let url = try Self.temporaryFile("cut.pcap", pcap.truncated(atRecord: k, into: cut))
+            for format in ["text", "json"] {
+                let r = try await Sockeye.run(["packets", url.path, "--format", format])
+                Self.expectTypedFailure(r, status: 65, "cut at record \(k)+\(cut) (\(format))")
+                #expect(r.stdoutLines.count == k, "records before the damage: \(k), printed \(r.stdoutLines.count)")
+                if format == "json" {
+                    #expect(r.stdoutLines.allSatisfy { (try? SockeyeFields.object($0)) != nil })
+                } else if TestEnvironment.tcpdump != nil {
+                    let d = try await TextNormalization.tcpdumpLines(original, count: k)
+                    #expect(r.stdoutLines.map(TextNormalization.sockeye) == TextNormalization.tcpdumpPacketLines(d).map(TextNormalization.tcpdump))
+                }
+            }
+        }
+    }
+
+    @Test("Fixtures/damaged/: exit 65 with the packets before the damage, one stderr line",
+          .enabled(if: !TestEnvironment.damagedFixtures.isEmpty, "no Fixtures/damaged/ captures yet"),
+          arguments: TestEnvironment.damagedFixtures)
+    func damagedFixture(_ name: String) async throws {
+        let file = TestEnvironment.fixture(name)
+        let r = try await Sockeye.run(["packets", file.path])
+        Self.expectTypedFailure(r, status: 65, name)
+        if TestEnvironment.tcpdump != nil {
+            // tcpdump reads through the same libpcap: it prints the same packets before failing.
+            let d = try await TextNormalization.tcpdumpLines(file)
+            #expect(d.status != 0, "tcpdump read \(name) without error")
+            #expect(r.stdoutLines.map(TextNormalization.sockeye) == TextNormalization.tcpdumpPacketLines(d).map(TextNormalization.tcpdump),
+                    "\(name): sockeye printed \(r.stdoutLines.count) packets, tcpdump \(d.stdoutLines.count)")
+        }
+        let j = try await Sockeye.run(["packets", file.path, "--format", "json"])
+        #expect(j.status == 65)
+        #expect(j.stdoutLines.count == r.stdoutLines.count)
+        #expect(j.stdoutLines.allSatisfy { (try? SockeyeFields.object($0)) != nil })
+    }
+}
