@@ -113,20 +113,24 @@ public final class FlowTextReport: FlowRecordWriter {
         head += "  \(r.connState.rawValue)  \(r.history.isEmpty ? "-" : r.history)"
         head += "  " + (r.duration.map { humanDuration(seconds: $0) } ?? "-")
         head += "  orig \(r.originatorBytes.map(humanBytes) ?? "-") / resp \(r.responderBytes.map(humanBytes) ?? "-")"
-        if let note = closeNote(r.closeReason) { head += "  [\(note)]" }
+        if let note = closeNote(r) { head += "  [\(note)]" }
         line(head)
         if let h = r.handshake { writeHandshake(h) }
         if let t = r.teardown { writeTeardown(t, start: r.startTime) }
         writeAnomalies(r)
     }
 
-    private func closeNote(_ reason: CloseReason) -> String? {
-        switch reason {
-        case .closed: nil
-        case .timeout: "timed out"
-        case .evicted: "evicted"
-        case .endOfInput: "open at end of input"
-        case .reused: "5-tuple reused"
+    private func closeNote(_ r: ConnectionRecord) -> String? {
+        switch r.closeReason {
+        case .closed: return nil
+        case .timeout: return "timed out"
+        case .evicted: return "evicted"
+        case .reused: return "5-tuple reused"
+        case .endOfInput:
+            // A connection that already closed or aborted is not "open" just because the capture
+            // ended before the close delay ran out.
+            if let t = r.teardown, t.style != .open && t.style != .halfClosed { return nil }
+            return "open at end of input"
         }
     }
 
