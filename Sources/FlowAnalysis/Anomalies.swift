@@ -25,12 +25,15 @@ struct HoleTracker: Sendable, BitwiseCopyable {
     }
 
     /// A segment `[seq, seq+len)` that did not advance the sequence space: true if it filled
-    /// (part of) the hole, i.e. it is out of order rather than a retransmission.
+    /// (part of) the hole, i.e. it is out of order rather than a retransmission. The hole
+    /// shrinks from whichever edge the segment touches, so data that arrives in reverse order
+    /// (common after a burst is reordered) closes the hole completely.
     mutating func fills(seq: UInt32, length: Int) -> Bool {
-        guard active, seqDelta(seq, start) >= 0, seqDelta(seq, end) < 0 else { return false }
         let segEnd = seq &+ UInt32(truncatingIfNeeded: length)
-        if seq == start { start = segEnd }
-        if seqDelta(start, end) >= 0 || (seq == start && seqDelta(segEnd, end) >= 0) { active = false }
+        guard active, seqDelta(segEnd, start) > 0, seqDelta(seq, end) < 0 else { return false }
+        if seqDelta(seq, start) <= 0 { start = segEnd }
+        if seqDelta(segEnd, end) >= 0 { end = seq }
+        if seqDelta(start, end) >= 0 { active = false }
         return true
     }
 }

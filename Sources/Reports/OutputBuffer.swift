@@ -119,16 +119,22 @@ public final class OutputBuffer {
         flushIfNeeded()
     }
 
-    /// Text for a terminal: control characters (C0, DEL) become `\xNN`, so bytes from a packet
-    /// can never move the cursor, change colours or ring the bell.
+    /// Text for a terminal: C0 controls and DEL become `\xNN`, C1 controls (U+0080–U+009F,
+    /// which some terminals obey as CSI and friends) become `\u{NN}`, so bytes from a packet can
+    /// never move the cursor, change colours or ring the bell.
     public func appendTerminalSafe(_ s: String) {
-        for b in s.utf8 {
-            if b < 0x20 || b == 0x7f {
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            if v < 0x20 || v == 0x7f {
                 bytes.append(UInt8(ascii: "\\"))
                 bytes.append(UInt8(ascii: "x"))
-                appendHexByte(b)
+                appendHexByte(UInt8(v))
+            } else if v >= 0x80 && v <= 0x9f {
+                append("\\u{")
+                appendHexByte(UInt8(v))
+                bytes.append(UInt8(ascii: "}"))
             } else {
-                bytes.append(b)
+                UTF8.encode(scalar) { bytes.append($0) }
             }
         }
         flushIfNeeded()

@@ -98,6 +98,12 @@ import PacketCodec
         #expect(text.contains("C\\x1b[2J"))
     }
 
+    @Test func c1ControlsAreEscapedAndOtherTextKept() {
+        let out = OutputBuffer(fileDescriptor: nil)
+        out.appendTerminalSafe("a\u{9b}31mb\u{85}é→")
+        #expect(out.text == "a\\u{9b}31mb\\u{85}é→")
+    }
+
     @Test func emptyInput() {
         let text = Samples.render(FlowTextReport.init, [], summary: AnalysisSummary())
         #expect(text.contains("  time        -\n"))
