@@ -58,7 +58,7 @@ struct Analyze: ParsableCommand {
     @Option(help: "Ladder diagram format: text, svg or mermaid.")
     var ladderFormat: LadderDiagram.Format = .text
 
-    @Flag(name: [.short, .long], help: "Text report without the summary section.")
+    @Flag(name: [.short, .long], help: "No progress line on stderr, and no summary section in the text report.")
     var quiet = false
 
     @Option(help: ArgumentHelp("TCP inactivity timeout in seconds (default 300, as Zeek).", valueName: "seconds"))
@@ -119,7 +119,8 @@ struct Analyze: ParsableCommand {
         let out = OutputBuffer(fileDescriptor: descriptor)
         let sink = makeSink(out)
         let pipeline = AnalyzePipeline(
-            files: captures, decoder: PacketDecoder(verifyChecksums: !noChecksums), configuration: flowConfiguration)
+            files: captures, decoder: PacketDecoder(verifyChecksums: !noChecksums), configuration: flowConfiguration,
+            progress: ProgressReporter(totalBytes: captures.reduce(0) { $0 + $1.fileSize }, quiet: quiet))
         let wanted = flow
         let (summary, errors) = pipeline.run(
             beforeFirstRecord: { sink.begin(firstPacketTime: $0) },

@@ -62,6 +62,8 @@ struct AnalyzePipeline {
     var files: [CaptureFile]
     var decoder: PacketDecoder
     var configuration: FlowConfiguration
+    /// Progress on stderr for long inputs (nil: none).
+    var progress: ProgressReporter? = nil
 
     /// Runs the analysis. `onRecord` gets each record as its flow ends (and at the end for
     /// flows still open); `beforeFirstRecord` is called once with the first packet's time before
@@ -83,8 +85,11 @@ struct AnalyzePipeline {
             let packet = decoder.decode(record.bytes, linkType: linkTypes[index], wireLength: record.wireLength)
             analyzer.process(packet, time: time, bytes: record.bytes)
             counter &+= 1
-            return counter & 0xfff != 0 || shouldContinue()
+            if counter & 0xfff != 0 { return true }
+            progress?.update(packets: counter, bytesRead: files.reduce(0) { $0 + $1.bytesRead })
+            return shouldContinue()
         }
+        progress?.finish()
         if !begun { beforeFirstRecord(nil) }
         analyzer.finish()
         return (analyzer.summary, errors)
