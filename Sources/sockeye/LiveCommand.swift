@@ -72,6 +72,13 @@ struct Live: ParsableCommand {
         // Stop cleanly on Ctrl-C and SIGTERM: the handler only asks the capture loop to end.
         let stop = capture.stopHandle
         var signalSources: [DispatchSourceSignal] = []
+        // A parent may have left these blocked (threads of test runners and some supervisors
+        // do); the capture must still stop on them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())

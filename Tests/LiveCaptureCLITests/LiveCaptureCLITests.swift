@@ -41,12 +41,15 @@ final class Running: @unchecked Sendable {
         process.arguments = arguments
         process.standardOutput = out
         process.standardError = err
+        // At end of file Foundation keeps calling the handler with empty data: stop it then.
         out.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
+            if d.isEmpty { h.readabilityHandler = nil; return }
             self?.lock.withLock { self?.outData.append(d) }
         }
         err.fileHandleForReading.readabilityHandler = { [weak self] h in
             let d = h.availableData
+            if d.isEmpty { h.readabilityHandler = nil; return }
             self?.lock.withLock { self?.errData.append(d) }
         }
         try process.run()
@@ -267,7 +270,12 @@ struct LiveBurstTests {
         let connections = 2000
         let filter = "tcp port \(port)"
         let live = try Running(sockeyeBinary, ["live", "-i", "lo", "--format", "json", "--duration", "14", "-f", filter])
-        let dump = try Running("/usr/bin/env", ["tcpdump", "-i", "lo", "-w", "/dev/null", filter])
+        // The test runner's threads block SIGINT/SIGTERM and spawned children inherit that mask,
+        // so tcpdump is started through a tiny exec wrapper that unblocks them (else SIGINT
+        // could not make it print its statistics).
+        let dump = try Running("/usr/bin/env", ["python3", "-c",
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp('tcpdump', sys.argv[1:])",
+            "tcpdump", "-i", "lo", "-w", "/dev/null", filter])
         live.waitUntilListening()
         usleep(500_000)
         try traffic("""
