@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_DEPS   := libpcap-dev tcpdump tshark
 BENCH_DIR  ?= /tmp/sockeye-bench
 
-.PHONY: deps demo test build release bench fuzz clean
+.PHONY: deps demo test build release bench bench-large bench-smoke fuzz clean
 
 ## Install system packages the build and tests need (libpcap headers; tcpdump and tshark as test oracles).
 deps:
@@ -38,5 +38,18 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 
+## Time sockeye against limit.c, tcpdump and tshark on the 1M-packet / 20k-flow workload (one run,
+## one table) and check its flow summary against the ground truth. SKIP=tshark skips slow peers.
+bench: deps
+	scripts/bench.sh
+
+## 5M packets / 200k flows: peak RSS of sockeye analyze (target ≤ 64 MB); tcpdump and tshark skipped.
+bench-large: deps
+	scripts/bench.sh --large
+
+## Benchmarks/ suites, a few iterations each; fails if decode, checksum or a steady-state flow update allocates.
+bench-smoke: deps
+	cd Benchmarks && SOCKEYE_BENCH_SMOKE=1 $(SWIFT) package benchmark thresholds check --no-progress
+
 clean:
-	rm -rf .build .build-*
+	rm -rf .build .build-* Benchmarks/.build FuzzTesting/.build
