@@ -1,3 +1,5 @@
+import PacketCodec
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -32,6 +34,8 @@ public final class OutputBuffer {
     /// The collected text (for tests and collect-only buffers).
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Disfavoured so string literals pick the `StaticString` overload (no String, no ARC).
+    @_disfavoredOverload
     public func append(_ s: String) {
         var s = s
         s.withUTF8 { bytes.append(contentsOf: $0) }
@@ -44,6 +48,14 @@ public final class OutputBuffer {
     }
 
     public func append(byte: UInt8) { bytes.append(byte) }
+
+    /// Lower-case colon-separated MAC address.
+    public func append(mac m: MACAddress) {
+        for i in (0..<6).reversed() {
+            appendHexByte(UInt8(truncatingIfNeeded: m.value >> (UInt64(i) * 8)))
+            if i > 0 { bytes.append(UInt8(ascii: ":")) }
+        }
+    }
 
     /// Decimal integer without going through `String`.
     public func append<T: BinaryInteger>(int value: T) {

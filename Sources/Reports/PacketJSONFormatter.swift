@@ -14,7 +14,7 @@ public struct PacketJSONFormatter {
         out.append(",\"ts\":"); out.append(nanoseconds: ts, fractionDigits: ts % 1000 == 0 ? 6 : 9)
         out.append(",\"caplen\":"); out.append(int: p.captureLength)
         out.append(",\"len\":"); out.append(int: p.wireLength)
-        out.append(",\"link\":"); out.appendJSONString(p.linkType.description)
+        out.append(",\"link\":\""); out.append(p.linkType.description); out.append("\"")
         if let eth = p.ethernet { writeEthernet(eth, out) }
         if let sll = p.linuxSLL { writeSLL(sll, out) }
         if let lo = p.loopback { out.append(",\"loopback\":{\"family\":"); out.append(int: lo.family); out.append("}") }
@@ -33,8 +33,8 @@ public struct PacketJSONFormatter {
     }
 
     private func writeEthernet(_ eth: EthernetHeader, _ out: OutputBuffer) {
-        out.append(",\"eth\":{\"src\":"); out.appendJSONString(eth.source.description)
-        out.append(",\"dst\":"); out.appendJSONString(eth.destination.description)
+        out.append(",\"eth\":{\"src\":\""); out.append(mac: eth.source); out.append("\"")
+        out.append(",\"dst\":\""); out.append(mac: eth.destination); out.append("\"")
         out.append(",\"type\":"); out.append(int: eth.etherType)
         out.append(",\"vlan\":[")
         for (i, tag) in eth.tags.enumerated() {
@@ -54,8 +54,8 @@ public struct PacketJSONFormatter {
     }
 
     private func writeIPv4(_ ip: IPv4Header, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
-        out.append(",\"ip\":{\"version\":4,\"src\":"); out.appendJSONString(ip.sourceAddress.description)
-        out.append(",\"dst\":"); out.appendJSONString(ip.destinationAddress.description)
+        out.append(",\"ip\":{\"version\":4,\"src\":\""); out.append(address: ip.sourceAddress); out.append("\"")
+        out.append(",\"dst\":\""); out.append(address: ip.destinationAddress); out.append("\"")
         out.append(",\"hdr_len\":"); out.append(int: ip.headerLength)
         out.append(",\"tos\":"); out.append(int: ip.tos)
         out.append(",\"total_len\":"); out.append(int: ip.totalLength)

@@ -19,10 +19,10 @@ public struct PacketTextFormatter {
         }
         if let ip = p.ipv4 {
             out.append("IP ")
-            writeEndpoints(ip.sourceAddress.description, ip.destinationAddress.description, p, b, out)
+            writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, out)
         } else if let ip = p.ipv6 {
             out.append("IP6 ")
-            writeEndpoints(ip.source.description, ip.destination.description, p, b, out)
+            writeEndpoints(ip.source, ip.destination, p, b, out)
         } else if p.networkOffset != nil {
             if let name = EtherType.name(p.etherType) { out.append(name) } else {
                 // tcpdump (print-ether.c, no -e): "<src> > <dst>, ethertype Unknown (0x88b5), length N"
@@ -45,11 +45,11 @@ public struct PacketTextFormatter {
         out.append("\n")
     }
 
-    private func writeEndpoints(_ src: String, _ dst: String, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+    private func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
         if let tcp = p.tcp {
-            out.append(src); out.append("."); out.append(int: tcp.sourcePort)
+            out.append(address: src); out.append("."); out.append(int: tcp.sourcePort)
             out.append(" > ")
-            out.append(dst); out.append("."); out.append(int: tcp.destinationPort)
+            out.append(address: dst); out.append("."); out.append(int: tcp.destinationPort)
             out.append(": Flags ["); out.append(tcp.flags.tcpdumpString); out.append("]")
             let f = tcp.flags
             if tcp.payloadLength > 0 || f.contains(.syn) || f.contains(.fin) || f.contains(.rst) {
@@ -69,13 +69,13 @@ public struct PacketTextFormatter {
             out.append(", length "); out.append(int: tcp.payloadLength)
             writeChecksum("tcp", tcp.checksumStatus, tcp.checksum, out)
         } else if let udp = p.udp {
-            out.append(src); out.append("."); out.append(int: udp.sourcePort)
+            out.append(address: src); out.append("."); out.append(int: udp.sourcePort)
             out.append(" > ")
-            out.append(dst); out.append("."); out.append(int: udp.destinationPort)
+            out.append(address: dst); out.append("."); out.append(int: udp.destinationPort)
             out.append(": UDP, length "); out.append(int: udp.payloadLength)
             writeChecksum("udp", udp.checksumStatus, udp.checksum, out)
         } else {
-            out.append(src); out.append(" > "); out.append(dst); out.append(": ")
+            out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
             if p.isFragment { out.append("fragment, ") }
             out.append("proto "); out.append(int: p.ipProtocol ?? 0)
             out.append(", length "); out.append(int: p.payloadLength)
