@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "PcapTests", dependencies: ["Pcap", "PacketCodec"]),
         .testTarget(name: "FlowAnalysisTests", dependencies: ["FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "FlowAnalysis", "PacketCodec", "Pcap"]),
-        .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap"]),
+        .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap", "FlowAnalysis"]),
         // Runs `sockeye live` on lo with real traffic; needs root or CAP_NET_RAW.
         .testTarget(name: "LiveCaptureCLITests", dependencies: ["sockeye"]),
     ],

@@ -1,6 +1,8 @@
 import FlowAnalysis
 import PacketCodec
 import Pcap
+import Dispatch
+import Synchronization
 
 /// Reads several capture files as one stream, in timestamp order.
 ///
@@ -65,31 +67,64 @@ struct AnalyzePipeline {
     /// Progress on stderr for long inputs (nil: none).
     var progress: ProgressReporter? = nil
 
-    /// Runs the analysis. `onRecord` gets each record as its flow ends (and at the end for
-    /// flows still open); `beforeFirstRecord` is called once with the first packet's time before
-    /// any record (nil if there were no packets); `shouldContinue` is polled per packet (e.g. to
-    /// stop when the output went away).
+    /// Runs the analysis on two threads: this one analyzes, a second one reads and decodes
+    /// (libpcap reads, checksums and header parsing) into recycled batches. Packets reach the
+    /// analyzer in exactly the order a single thread would use, so the output is identical.
+    /// `onRecord` gets each record as its flow ends (and at the end for flows still open);
+    /// `beforeFirstRecord` is called once with the first packet's time before any record (nil if
+    /// there were no packets); `shouldContinue` is polled per batch (e.g. to stop when the output
+    /// went away).
     ///
     /// - Returns: the run's summary and the damage errors met (empty for clean input).
     func run(beforeFirstRecord: (Int64?) -> Void,
              onRecord: @escaping (ConnectionRecord) -> Void,
              shouldContinue: () -> Bool) -> (summary: AnalysisSummary, errors: [CaptureError]) {
-        var begun = false
         let analyzer = FlowAnalyzer(configuration: configuration) { record in onRecord(record) }
-        let linkTypes = files.map { LinkType(dlt: $0.linkType) }
-        let reader = MergedCaptureReader(files: files)
-        var counter = 0
-        let errors = reader.forEachPacket { record, index in
-            let time = record.timestamp.totalNanoseconds
-            if !begun { begun = true; beforeFirstRecord(time) }
-            let packet = decoder.decode(record.bytes, linkType: linkTypes[index], wireLength: record.wireLength)
-            analyzer.process(packet, time: time, bytes: record.bytes)
-            counter &+= 1
-            if counter & 0xfff != 0 { return true }
-            progress?.update(packets: counter, bytesRead: files.reduce(0) { $0 + $1.bytesRead })
-            return shouldContinue()
+        let queue = BatchQueue()
+        let stop = Atomic<Bool>(false)
+        let reader = UnsafeSendable((files, decoder, progress))
+        nonisolated(unsafe) var errors: [CaptureError] = []
+        let readerDone = DispatchSemaphore(value: 0)
+        DispatchQueue.global(qos: .userInitiated).async {
+            let (files, decoder, progress) = reader.value
+            let linkTypes = files.map { LinkType(dlt: $0.linkType) }
+            var batch = queue.emptyBatch()
+            var counter = 0
+            errors = MergedCaptureReader(files: files).forEachPacket { record, index in
+                if !batch.fits(record.bytes.count) {
+                    queue.put(batch)
+                    batch = queue.emptyBatch()
+                    if stop.load(ordering: .relaxed) { return false }
+                }
+                let packet = decoder.decode(record.bytes, linkType: linkTypes[index], wireLength: record.wireLength)
+                batch.append(time: record.timestamp.totalNanoseconds, bytes: record.bytes, packet: packet)
+                counter &+= 1
+                if counter & 0xfff == 0 {
+                    progress?.update(packets: counter, bytesRead: files.reduce(0) { $0 + $1.bytesRead })
+                }
+                return true
+            }
+            if !batch.entries.isEmpty { queue.put(batch) } else { queue.recycle(batch) }
+            queue.put(nil)
+            progress?.finish()
+            readerDone.signal()
         }
-        progress?.finish()
+
+        var begun = false
+        while let batch = queue.take() {
+            if !begun, let first = batch.entries.first { begun = true; beforeFirstRecord(first.time) }
+            for e in batch.entries {
+                analyzer.process(e.packet, time: e.time, bytes: batch.frame(e))
+            }
+            queue.recycle(batch)
+            if !shouldContinue() {
+                stop.store(true, ordering: .relaxed)
+                // Drain what the reader still hands over so it can finish.
+                while let rest = queue.take() { queue.recycle(rest) }
+                break
+            }
+        }
+        readerDone.wait()
         if !begun { beforeFirstRecord(nil) }
         analyzer.finish()
         return (analyzer.summary, errors)

@@ -1,0 +1,134 @@
+import FlowAnalysis
+import Foundation
+import PacketCodec
+import Pcap
+import Testing
+
+/// `sockeye analyze` end to end: the binary's records against the fixtures' expected flows and
+/// against the library run in-process on one thread (the CLI reads and decodes on a second
+/// thread; records must come out identical), several files merged, Zeek TSV read the way
+/// zeek-cut reads it, and damaged input.
+@Suite("sockeye analyze end to end")
+struct AnalyzeCommandTests {
+    static let expected: [[String: String]] = {
+        let text = (try? String(contentsOf: TestEnvironment.fixture("expected-flows.tsv"), encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first else { return [] }
+        return lines.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0)) }
+    }()
+
+    static var expectedFiles: [String] { Array(Set(expected.compactMap { $0["file"] })).sorted() }
+
+    func records(_ r: ProcessOutput) throws -> [[String: Any]] {
+        try r.stdoutLines.filter { !$0.isEmpty }.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test("conn_state, history and packet counts match Fixtures/expected-flows.tsv", arguments: expectedFiles)
+    func expectedFlows(file: String) async throws {
+        let r = try await Sockeye.run(["analyze", TestEnvironment.fixture(file).path, "--format", "json"])
+        #expect(r.status == 0, "\(r.stderrText)")
+        let got = try records(r)
+        for row in Self.expected where row["file"] == file {
+            let match = got.first {
+                "\($0["id.orig_h"] ?? "")" == row["orig_h"] && "\($0["id.orig_p"] ?? "")" == row["orig_p"]
+                    && "\($0["id.resp_h"] ?? "")" == row["resp_h"] && "\($0["id.resp_p"] ?? "")" == row["resp_p"]
+                    && "\($0["proto"] ?? "")" == row["proto"]
+            }
+            let rec = try #require(match, "\(file): no record for \(row)")
+            #expect(rec["conn_state"] as? String == row["conn_state"], "\(file) \(row["orig_p"] ?? "")")
+            #expect((rec["history"] as? String ?? "-") == row["history"], "\(file) \(row["orig_p"] ?? "")")
+            // Sockeye counts bad-checksum packets (Zeek drops them): compare without them.
+            let anomalies = rec["anomalies"] as? [String: [String: Any]]
+            let badOrig = anomalies?["orig"]?["bad_checksums"] as? Int ?? 0
+            let badResp = anomalies?["resp"]?["bad_checksums"] as? Int ?? 0
+            #expect((rec["orig_pkts"] as? Int ?? 0) - badOrig == Int(row["orig_pkts"] ?? ""), "\(file) orig_pkts")
+            #expect((rec["resp_pkts"] as? Int ?? 0) - badResp == Int(row["resp_pkts"] ?? ""), "\(file) resp_pkts")
+        }
+    }
+
+    @Test("the two-thread CLI gives exactly the records of a one-thread in-process run",
+          arguments: ["tcp-many-concurrent.pcap", "lo-offload-partial.pcap", "ipv6-tcp-udp.pcap", "malformed-packets.pcap"])
+    func sameAsLibrary(file: String) async throws {
+        let r = try await Sockeye.run(["analyze", TestEnvironment.fixture(file).path, "--format", "json"])
+        #expect(r.status == 0)
+        let cli = try records(r)
+        var library: [ConnectionRecord] = []
+        let analyzer = FlowAnalyzer { library.append($0) }
+        let capture = try CaptureFile(path: TestEnvironment.fixture(file).path)
+        let decoder = PacketDecoder()
+        while let rec = try capture.next() {
+            let p = decoder.decode(rec.bytes, linkType: LinkType(dlt: capture.linkType), wireLength: rec.wireLength)
+            analyzer.process(p, time: rec.timestamp.totalNanoseconds, bytes: rec.bytes)
+        }
+        analyzer.finish()
+        #expect(cli.count == library.count)
+        for (a, b) in zip(cli, library) {
+            #expect(a["uid"] as? String == b.uid)
+            #expect(a["conn_state"] as? String == b.connState.rawValue)
+            #expect(a["orig_pkts"] as? Int == Int(b.originatorPackets))
+            #expect(a["resp_ip_bytes"] as? Int == Int(b.responderIPBytes))
+        }
+    }
+
+    @Test("several files are merged in time order: the same records as one file")
+    func multiFile() async throws {
+        // Split a real capture into its odd and even packets, then analyze both halves together.
+        let source = try CaptureFile(path: TestEnvironment.fixture("tcp-many-concurrent.pcap").path)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-merge-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let odd = try CaptureWriter(path: dir.appendingPathComponent("odd.pcap").path, linkType: source.linkType)
+        let even = try CaptureWriter(path: dir.appendingPathComponent("even.pcap").path, linkType: source.linkType)
+        var n = 0
+        while let rec = try source.next() {
+            if n % 2 == 0 { even.write(rec) } else { odd.write(rec) }
+            n += 1
+        }
+        try odd.close()
+        try even.close()
+        let whole = try await Sockeye.run(["analyze", TestEnvironment.fixture("tcp-many-concurrent.pcap").path, "--format", "json"])
+        let merged = try await Sockeye.run(["analyze", dir.appendingPathComponent("odd.pcap").path,
+                                            dir.appendingPathComponent("even.pcap").path, "--format", "json"])
+        #expect(merged.status == 0)
+        #expect(whole.stdoutText == merged.stdoutText)
+        #expect(whole.stdoutLines.filter { !$0.isEmpty }.count >= 50)
+    }
+
+    @Test("Zeek TSV parses like zeek-cut: columns by name from #fields")
+    func zeekCut() async throws {
+        let r = try await Sockeye.run(["analyze", TestEnvironment.fixture("tcp-refused.pcap").path,
+                                       TestEnvironment.fixture("udp-exchange.pcap").path, "--format", "zeek"])
+        #expect(r.status == 0)
+        let lines = r.stdoutLines.filter { !$0.isEmpty }
+        let fields = try #require(lines.first { $0.hasPrefix("#fields\t") }).split(separator: "\t").dropFirst().map(String.init)
+        let rows = lines.filter { !$0.hasPrefix("#") }.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.allSatisfy { $0.count == fields.count })
+        func column(_ name: String) -> [String] {
+            guard let i = fields.firstIndex(of: name) else { return [] }
+            return rows.map { $0[i] }
+        }
+        #expect(column("conn_state").contains("REJ"))
+        #expect(column("proto").contains("udp"))
+        #expect(column("history").allSatisfy { !$0.isEmpty })
+        #expect(lines.last?.hasPrefix("#close\t") == true)
+    }
+
+    @Test("damaged input: records up to the damage, whole JSON lines, exit 65, one stderr line")
+    func damaged() async throws {
+        let r = try await Sockeye.run(["analyze", TestEnvironment.fixture("damaged/truncated-record.pcap").path, "--format", "json"])
+        #expect(r.status == 65)
+        #expect(r.stderrLines.filter { !$0.isEmpty }.count == 1)
+        #expect(r.stderrText.hasPrefix("sockeye: "))
+        let recs = try records(r)
+        #expect(!recs.isEmpty)
+        let z = try await Sockeye.run(["analyze", TestEnvironment.fixture("damaged/truncated-record.pcap").path, "--format", "zeek"])
+        #expect(z.status == 65)
+        #expect(z.stdoutLines.filter { !$0.isEmpty }.last?.hasPrefix("#close") == true)
+        let missing = try await Sockeye.run(["analyze", "/nonexistent.pcap"])
+        #expect(missing.status == 66)
+        let badFilter = try await Sockeye.run(["analyze", TestEnvironment.fixture("tcp-refused.pcap").path, "-f", "tcp port"])
+        #expect(badFilter.status == 64)
+    }
+}
