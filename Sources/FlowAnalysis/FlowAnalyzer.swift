@@ -16,22 +16,63 @@ import PacketCodec
 ///
 /// Steady state allocates nothing per packet: flow state lives in a contiguous array of structs,
 /// history letters inline, strings are made only when a record is written.
+///
+/// The mutable state (flow table, events, summary, `onEvent`) lives in memory the analyzer
+/// allocates once and reaches through `let` pointers, so the per-packet path pays no dynamic
+/// exclusivity checks (`swift_beginAccess`) for class properties. Callbacks may still read
+/// `summary` or `activeFlows` re-entrantly, as with plain stored properties.
 public final class FlowAnalyzer {
     public let configuration: FlowConfiguration
     private let onRecord: (ConnectionRecord) -> Void
-    private var table: FlowTable
-    private var events: [[PacketEvent]] = []
-    public private(set) var summary = AnalysisSummary()
+    private let tableStorage: UnsafeMutablePointer<FlowTable>
+    private let eventsStorage: UnsafeMutablePointer<[[PacketEvent]]>
+    private let summaryStorage: UnsafeMutablePointer<AnalysisSummary>
+    private let onEventStorage: UnsafeMutablePointer<((FlowEvent) -> Void)?>
+
+    private var table: FlowTable {
+        @inline(__always) unsafeAddress { UnsafePointer(tableStorage) }
+        @inline(__always) unsafeMutableAddress { tableStorage }
+    }
+    private var events: [[PacketEvent]] {
+        @inline(__always) unsafeAddress { UnsafePointer(eventsStorage) }
+        @inline(__always) unsafeMutableAddress { eventsStorage }
+    }
+    public private(set) var summary: AnalysisSummary {
+        @inline(__always) unsafeAddress { UnsafePointer(summaryStorage) }
+        @inline(__always) unsafeMutableAddress { summaryStorage }
+    }
 
     public init(configuration: FlowConfiguration = .init(), onRecord: @escaping (ConnectionRecord) -> Void) {
         self.configuration = configuration
         self.onRecord = onRecord
-        self.table = FlowTable(configuration: configuration)
+        tableStorage = .allocate(capacity: 1)
+        tableStorage.initialize(to: FlowTable(configuration: configuration))
+        eventsStorage = .allocate(capacity: 1)
+        eventsStorage.initialize(to: [])
+        summaryStorage = .allocate(capacity: 1)
+        summaryStorage.initialize(to: AnalysisSummary())
+        onEventStorage = .allocate(capacity: 1)
+        onEventStorage.initialize(to: nil)
+    }
+
+    deinit {
+        tableStorage.pointee.deallocate()
+        tableStorage.deinitialize(count: 1)
+        tableStorage.deallocate()
+        eventsStorage.deinitialize(count: 1)
+        eventsStorage.deallocate()
+        summaryStorage.deinitialize(count: 1)
+        summaryStorage.deallocate()
+        onEventStorage.deinitialize(count: 1)
+        onEventStorage.deallocate()
     }
 
     /// Called when a TCP handshake completes or is rejected, as the packet that does it is
     /// processed (for live views). Records still arrive through `onRecord` when flows end.
-    public var onEvent: ((FlowEvent) -> Void)?
+    public var onEvent: ((FlowEvent) -> Void)? {
+        get { onEventStorage.pointee }
+        set { onEventStorage.pointee = newValue }
+    }
 
     /// Ends flows whose timeouts have passed by `time` (ns since the epoch). Packet time drives
     /// expiry; a live capture calls this on idle ticks so quiet flows still end.
@@ -47,7 +88,8 @@ public final class FlowAnalyzer {
         summary.bytes &+= UInt64(packet.wireLength)
         if summary.firstTime == nil { summary.firstTime = time }
         summary.lastTime = time
-        if !packet.defects.isEmpty { summary.malformedPackets &+= 1 }
+        let defects = packet.defects
+        if !defects.isEmpty { summary.malformedPackets &+= 1 }
 
         expire(now: time)
 
@@ -58,10 +100,10 @@ public final class FlowAnalyzer {
         summary.ipPackets &+= 1
         // Zeek drops IP packets whose header is unusable or whose length runs past the packet
         // (`truncated_IP`) before looking up a connection.
-        if packet.defects.contains(.ipv4VersionInvalid) || packet.defects.contains(.ipv4HeaderLengthInvalid)
-            || packet.defects.contains(.ipv4HeaderBeyondCapture) || packet.defects.contains(.ipv4TotalLengthInvalid)
-            || packet.defects.contains(.ipv4TotalLengthExceedsFrame) || packet.defects.contains(.ipv6VersionInvalid)
-            || packet.defects.contains(.ipv6PayloadLengthExceedsFrame) {
+        if !defects.isEmpty && (defects.contains(.ipv4VersionInvalid) || defects.contains(.ipv4HeaderLengthInvalid)
+            || defects.contains(.ipv4HeaderBeyondCapture) || defects.contains(.ipv4TotalLengthInvalid)
+            || defects.contains(.ipv4TotalLengthExceedsFrame) || defects.contains(.ipv6VersionInvalid)
+            || defects.contains(.ipv6PayloadLengthExceedsFrame)) {
             summary.otherPackets &+= 1
             return
         }
@@ -80,9 +122,9 @@ public final class FlowAnalyzer {
                 return
             }
             summary.tcpPackets &+= 1
-            let usable = !packet.defects.contains(.tcpDataOffsetInvalid)
-                && !packet.defects.contains(.tcpDataOffsetBeyondSegment)
-                && !packet.defects.contains(.tcpDataOffsetBeyondCapture)
+            let usable = defects.isEmpty || (!defects.contains(.tcpDataOffsetInvalid)
+                && !defects.contains(.tcpDataOffsetBeyondSegment)
+                && !defects.contains(.tcpDataOffsetBeyondCapture))
             processTCP(tcp, src: src, dst: dst, time: time, ipLength: ipLength, headerUsable: usable)
         case 17:
             guard let udp = packet.udp else { summary.otherPackets &+= 1; return }
@@ -110,8 +152,7 @@ public final class FlowAnalyzer {
     /// Writes every remaining flow with close reason `.endOfInput` (open connections keep their
     /// current state, e.g. S1), oldest first.
     public func finish() {
-        var live: [Int32] = []
-        for (_, i) in table.index { live.append(i) }
+        var live = table.liveSlots
         live.sort { a, b in
             let ta = table.slots[Int(a)].startTime, tb = table.slots[Int(b)].startTime
             return ta != tb ? ta < tb : a < b
@@ -146,17 +187,15 @@ public final class FlowAnalyzer {
     }
 
     @inline(__always)
-    private func countPacket(_ i: Int32, fromA: Bool, ipLength: UInt64, time: Int64) {
-        table.slots.withUnsafeMutableBufferPointer { s in
-            if fromA {
-                s[Int(i)].packetsA &+= 1
-                s[Int(i)].ipBytesA &+= ipLength
-            } else {
-                s[Int(i)].packetsB &+= 1
-                s[Int(i)].ipBytesB &+= ipLength
-            }
-            s[Int(i)].lastSeen = time
+    private func countPacket(_ s: UnsafeMutablePointer<FlowState>, fromA: Bool, ipLength: UInt64, time: Int64) {
+        if fromA {
+            s.pointee.packetsA &+= 1
+            s.pointee.ipBytesA &+= ipLength
+        } else {
+            s.pointee.packetsB &+= 1
+            s.pointee.ipBytesB &+= ipLength
         }
+        s.pointee.lastSeen = time
     }
 
     private func isBroadcast(_ a: IPAddress) -> Bool { a.isIPv4 && a.ipv4 == 0xffff_ffff }
@@ -168,7 +207,9 @@ public final class FlowAnalyzer {
         let (key, fromA) = FlowKey.make(proto: 6, source: src, sourcePort: h.sourcePort,
                                         destination: dst, destinationPort: h.destinationPort)
         var idx = table.lookup(key)
-        if let i = idx, headerUsable, table.slots[Int(i)].tcpIsReuse(h, fromA: fromA) {
+        // `tcpIsReuse` is false without SYN; testing that first spares the call (which copies
+        // the flow) on almost every packet.
+        if let i = idx, headerUsable, h.flags.contains(.syn), table.slots[Int(i)].tcpIsReuse(h, fromA: fromA) {
             let reuse = table.slots[Int(i)].reuseIndex &+ 1
             emit(i, reason: .reused)
             idx = create(FlowState(key: key, kind: .tcp, origIsA: fromA, time: time, reuseIndex: reuse))
@@ -192,17 +233,17 @@ public final class FlowAnalyzer {
             if flip { state.flipRoles() }
             i = create(state)
         }
+        // Stable until the next insert (none below).
+        let s = table.slots + Int(i)
         guard headerUsable else {
             // The connection exists (Zeek builds the tuple from the first 20 bytes), but the
             // segment is neither counted nor analyzed (`bad_TCP_header_len`, `truncated_header`).
-            table.slots.withUnsafeMutableBufferPointer { s in
-                if fromA { s[Int(i)].anomA.truncatedHeaders &+= 1 } else { s[Int(i)].anomB.truncatedHeaders &+= 1 }
-                s[Int(i)].lastSeen = time
-            }
-            placeTCP(i, time: time)
+            if fromA { s.pointee.anomA.truncatedHeaders &+= 1 } else { s.pointee.anomB.truncatedHeaders &+= 1 }
+            s.pointee.lastSeen = time
+            placeTCP(i, s, time: time)
             return
         }
-        countPacket(i, fromA: fromA, ipLength: ipLength, time: time)
+        countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
         if configuration.keepEvents && events[Int(i)].count < configuration.maxEventsPerFlow {
             events[Int(i)].append(PacketEvent(time: time, fromOriginator: fromA, flags: h.flags,
                                               sequenceNumber: h.sequenceNumber,
@@ -210,41 +251,44 @@ public final class FlowAnalyzer {
                                               payloadLength: h.payloadLength, window: h.window,
                                               checksumStatus: h.checksumStatus))
         }
-        table.slots.withUnsafeMutableBufferPointer { s in
-            switch h.checksumStatus {
-            case .bad:
-                summary.badChecksumPackets &+= 1
-                if fromA { s[Int(i)].anomA.badChecksums &+= 1 } else { s[Int(i)].anomB.badChecksums &+= 1 }
-                let due = fromA ? s[Int(i)].tcp.a.checksumErrors.record() : s[Int(i)].tcp.b.checksumErrors.record()
-                if due { s[Int(i)].addLetter(UInt8(ascii: "C"), fromA: fromA) }
-                if !(s[Int(i)].tcp.a.didClose && s[Int(i)].tcp.b.didClose) { s[Int(i)].lastTime = time }
-                return
-            case .partial:
-                summary.partialChecksumPackets &+= 1
-                if fromA { s[Int(i)].anomA.partialChecksums &+= 1 } else { s[Int(i)].anomB.partialChecksums &+= 1 }
-            default:
-                break
-            }
-            let before = s[Int(i)].handshakeMilestones
-            s[Int(i)].processTCP(h, fromA: fromA, time: time)
-            if let onEvent, s[Int(i)].handshakeMilestones != before {
-                reportMilestones(s[Int(i)], before: before, time: time, to: onEvent)
-            }
+        tcpChecksum: switch h.checksumStatus {
+        case .bad:
+            summary.badChecksumPackets &+= 1
+            if fromA { s.pointee.anomA.badChecksums &+= 1 } else { s.pointee.anomB.badChecksums &+= 1 }
+            let due = fromA ? s.pointee.tcp.a.checksumErrors.record() : s.pointee.tcp.b.checksumErrors.record()
+            if due { s.pointee.addLetter(UInt8(ascii: "C"), fromA: fromA) }
+            if !(s.pointee.tcp.a.didClose && s.pointee.tcp.b.didClose) { s.pointee.lastTime = time }
+            placeTCP(i, s, time: time)
+            return
+        case .partial:
+            summary.partialChecksumPackets &+= 1
+            if fromA { s.pointee.anomA.partialChecksums &+= 1 } else { s.pointee.anomB.partialChecksums &+= 1 }
+        default:
+            break tcpChecksum
         }
-        placeTCP(i, time: time)
+        let before = s.pointee.handshakeMilestones
+        s.pointee.processTCP(h, fromA: fromA, time: time)
+        if s.pointee.handshakeMilestones != before, let onEvent = onEventStorage.pointee {
+            reportMilestones(s.pointee, before: before, time: time, to: onEvent)
+        }
+        placeTCP(i, s, time: time)
     }
 
-    private func placeTCP(_ i: Int32, time: Int64) {
-        let f = table.slots[Int(i)]
-        let orig = f.origIsA ? f.tcp.a : f.tcp.b
-        let resp = f.origIsA ? f.tcp.b : f.tcp.a
-        if f.tcp.closeTime >= 0 {
+    /// Files flow `i` (at `s`) in the timeout list its TCP state calls for. Reads only the few
+    /// fields it needs through the pointer (no copy of the flow).
+    @inline(__always)
+    private func placeTCP(_ i: Int32, _ s: UnsafeMutablePointer<FlowState>, time: Int64) {
+        let origIsA = s.pointee.origIsA
+        let orig = origIsA ? s.pointee.tcp.a.state : s.pointee.tcp.b.state
+        let resp = origIsA ? s.pointee.tcp.b.state : s.pointee.tcp.a.state
+        let attemptTime = s.pointee.tcp.attemptTime
+        if s.pointee.tcp.closeTime >= 0 {
             table.place(i, in: .closing, time: time)
-        } else if f.tcp.attemptTime >= 0 && (orig.state == .synSent || orig.state == .synAckSent) && resp.state == .inactive {
-            table.place(i, in: .attempt, time: f.tcp.attemptTime)
-        } else if orig.state == .inactive && resp.state == .inactive {
+        } else if attemptTime >= 0 && (orig == .synSent || orig == .synAckSent) && resp == .inactive {
+            table.place(i, in: .attempt, time: attemptTime)
+        } else if orig == .inactive && resp == .inactive {
             table.place(i, in: .linger, time: time)
-        } else if f.tcp.longTimeout {
+        } else if s.pointee.tcp.longTimeout {
             table.place(i, in: .tcpLong, time: time)
         } else {
             table.place(i, in: .short, time: time)
@@ -267,23 +311,23 @@ public final class FlowAnalyzer {
             }
             i = create(state)
         }
-        countPacket(i, fromA: fromA, ipLength: ipLength, time: time)
-        table.slots.withUnsafeMutableBufferPointer { s in
-            switch u.checksumStatus {
-            case .bad:
-                summary.badChecksumPackets &+= 1
-                if fromA { s[Int(i)].anomA.badChecksums &+= 1 } else { s[Int(i)].anomB.badChecksums &+= 1 }
-                s[Int(i)].recordDatagramChecksumError(fromA: fromA)
-                s[Int(i)].lastTime = time
-                return
-            case .partial:
-                summary.partialChecksumPackets &+= 1
-                if fromA { s[Int(i)].anomA.partialChecksums &+= 1 } else { s[Int(i)].anomB.partialChecksums &+= 1 }
-            default:
-                break
-            }
-            s[Int(i)].processUDP(u, fromA: fromA, time: time)
+        let s = table.slots + Int(i)
+        countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
+        udpChecksum: switch u.checksumStatus {
+        case .bad:
+            summary.badChecksumPackets &+= 1
+            if fromA { s.pointee.anomA.badChecksums &+= 1 } else { s.pointee.anomB.badChecksums &+= 1 }
+            s.pointee.recordDatagramChecksumError(fromA: fromA)
+            s.pointee.lastTime = time
+            table.place(i, in: .short, time: time)
+            return
+        case .partial:
+            summary.partialChecksumPackets &+= 1
+            if fromA { s.pointee.anomA.partialChecksums &+= 1 } else { s.pointee.anomB.partialChecksums &+= 1 }
+        default:
+            break udpChecksum
         }
+        s.pointee.processUDP(u, fromA: fromA, time: time)
         table.place(i, in: .short, time: time)
     }
 
@@ -292,16 +336,15 @@ public final class FlowAnalyzer {
         let (sp, dp) = ICMPPorts.ports(type: type, code: code, v6: v6)
         let (key, fromA) = FlowKey.make(proto: v6 ? 58 : 1, source: src, sourcePort: sp, destination: dst, destinationPort: dp)
         let i = table.lookup(key) ?? create(FlowState(key: key, kind: .icmp, origIsA: fromA, time: time, reuseIndex: 0))
-        countPacket(i, fromA: fromA, ipLength: ipLength, time: time)
-        table.slots.withUnsafeMutableBufferPointer { s in
-            s[Int(i)].lastTime = time
-            if fromA {
-                s[Int(i)].activeA = true
-                s[Int(i)].sizeA &+= UInt64(length - 8)
-            } else {
-                s[Int(i)].activeB = true
-                s[Int(i)].sizeB &+= UInt64(length - 8)
-            }
+        let s = table.slots + Int(i)
+        countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
+        s.pointee.lastTime = time
+        if fromA {
+            s.pointee.activeA = true
+            s.pointee.sizeA &+= UInt64(length - 8)
+        } else {
+            s.pointee.activeB = true
+            s.pointee.sizeB &+= UInt64(length - 8)
         }
         table.place(i, in: .icmp, time: time)
     }
@@ -309,8 +352,9 @@ public final class FlowAnalyzer {
     private func processOther(proto: UInt8, src: IPAddress, dst: IPAddress, time: Int64, ipLength: UInt64) {
         let (key, fromA) = FlowKey.make(proto: proto, source: src, sourcePort: 0, destination: dst, destinationPort: 0)
         let i = table.lookup(key) ?? create(FlowState(key: key, kind: .other, origIsA: fromA, time: time, reuseIndex: 0))
-        countPacket(i, fromA: fromA, ipLength: ipLength, time: time)
-        table.slots[Int(i)].lastTime = time
+        let s = table.slots + Int(i)
+        countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
+        s.pointee.lastTime = time
         table.place(i, in: .other, time: time)
     }
 
@@ -365,8 +409,8 @@ extension FlowState {
 
     /// Whether the originator's handshake ACK (after a SYN-ACK) and a reject have been seen.
     var handshakeMilestones: HandshakeMilestones {
-        let o = origIsA ? tcp.hsA : tcp.hsB
-        let r = origIsA ? tcp.hsB : tcp.hsA
-        return HandshakeMilestones(opened: o.thirdAckSeen && r.synAckCount > 0, rejected: tcp.rejected)
+        let opened = origIsA ? tcp.hsA.thirdAckSeen && tcp.hsB.synAckCount > 0
+                             : tcp.hsB.thirdAckSeen && tcp.hsA.synAckCount > 0
+        return HandshakeMilestones(opened: opened, rejected: tcp.rejected)
     }
 }

@@ -20,69 +20,199 @@ enum TimeoutList: UInt8, CaseIterable {
     var isFixed: Bool { self == .attempt || self == .closing }
 }
 
-/// Flow storage: a contiguous array of `FlowState` slots, a dictionary from `FlowKey` to slot,
-/// a free list of slots for reuse, and the timeout lists.
+/// Flow storage: a contiguous buffer of `FlowState` slots, an open-addressing index from
+/// `FlowKey` to slot, a free list of slots for reuse (LIFO, threaded through the free slots'
+/// `next` links), and the timeout lists.
+///
+/// Slots, index and list heads are manually managed memory (`FlowState` is trivially
+/// copyable) and the struct itself holds only pointers and integers, so per-packet access is a
+/// pointer offset: no uniqueness or exclusivity checks, no reference counting, no whole-flow
+/// copies. The owner calls `deallocate()` exactly once and never copies the
+/// table while it is in use (only `FlowAnalyzer` holds one, behind a stable pointer).
+///
+/// The index is linear probing over a power-of-two array of 64-bit buckets, each holding the
+/// key's 32-bit hash (high half) and slot + 1 (low half; 0 = empty). The load factor stays at
+/// or below 1/2; deletion shifts later members of the probe run back (no tombstones). Slot
+/// numbers do not depend on the index (free list, then the next new slot), so outputs that
+/// order by slot stay deterministic.
 struct FlowTable {
-    var slots: [FlowState] = []
-    var index: [FlowKey: Int32] = [:]
-    var free: [Int32] = []
-    var heads = [Int32](repeating: -1, count: TimeoutList.allCases.count)
-    var tails = [Int32](repeating: -1, count: TimeoutList.allCases.count)
-    var timeouts: [Int64]
+    private(set) var slots: UnsafeMutablePointer<FlowState>
+    private var slotCapacity: Int
+    /// Slots ever handed out (live ones plus the free list).
+    private var slotCount = 0
+    private var buckets: UnsafeMutablePointer<UInt64>
+    private var bucketMask: Int
+    /// Head of the free-slot stack (-1: empty).
+    private var freeHead: Int32 = -1
+    /// Per list (`TimeoutList.rawValue`): head, tail, timeout.
+    let heads: UnsafeMutablePointer<Int32>
+    let tails: UnsafeMutablePointer<Int32>
+    let timeouts: UnsafeMutablePointer<Int64>
+    static let listCount = TimeoutList.allCases.count
     var count = 0
 
     init(configuration c: FlowConfiguration) {
-        timeouts = [c.tcpAttemptDelay, c.tcpCloseDelay, c.tcpConnectionLinger, c.tcpInactivityTimeout,
-                    c.udpInactivityTimeout, c.icmpInactivityTimeout, c.otherInactivityTimeout]
-        index.reserveCapacity(min(c.maxFlows, 1 << 16))
+        let n = Self.listCount
+        heads = .allocate(capacity: n)
+        heads.initialize(repeating: -1, count: n)
+        tails = .allocate(capacity: n)
+        tails.initialize(repeating: -1, count: n)
+        timeouts = .allocate(capacity: n)
+        let t = [c.tcpAttemptDelay, c.tcpCloseDelay, c.tcpConnectionLinger, c.tcpInactivityTimeout,
+                 c.udpInactivityTimeout, c.icmpInactivityTimeout, c.otherInactivityTimeout]
+        precondition(t.count == n)
+        for (l, v) in t.enumerated() { (timeouts + l).initialize(to: v) }
+        slotCapacity = 64
+        slots = .allocate(capacity: slotCapacity)
+        let expected = max(16, min(c.maxFlows, 1 << 16))
+        var size = 32
+        while size < 2 * expected { size <<= 1 }
+        bucketMask = size - 1
+        buckets = .allocate(capacity: size)
+        buckets.initialize(repeating: 0, count: size)
+    }
+
+    /// Frees the storage; the table must not be used afterwards.
+    func deallocate() {
+        slots.deallocate()
+        buckets.deallocate()
+        heads.deallocate()
+        tails.deallocate()
+        timeouts.deallocate()
+    }
+
+    /// Slots of the live flows, in no particular order.
+    var liveSlots: [Int32] {
+        var r: [Int32] = []
+        r.reserveCapacity(count)
+        for b in 0...bucketMask {
+            let e = buckets[b]
+            if e != 0 { r.append(Int32(bitPattern: UInt32(truncatingIfNeeded: e) &- 1)) }
+        }
+        return r
+    }
+
+    /// The key's hash for the index: `FlowKey.mixedHash` folded to 32 bits.
+    @inline(__always)
+    static func hash32(_ key: FlowKey) -> UInt32 {
+        let h = key.mixedHash
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 
     @inline(__always)
-    func lookup(_ key: FlowKey) -> Int32? { index[key] }
+    func lookup(_ key: FlowKey) -> Int32? {
+        let h = Self.hash32(key)
+        var b = Int(h) & bucketMask
+        while true {
+            let e = buckets[b]
+            if e == 0 { return nil }
+            if UInt32(truncatingIfNeeded: e >> 32) == h {
+                let i = Int(UInt32(truncatingIfNeeded: e)) &- 1
+                if slots[i].key == key { return Int32(truncatingIfNeeded: i) }
+            }
+            b = (b &+ 1) & bucketMask
+        }
+    }
 
     mutating func insert(_ state: FlowState) -> Int32 {
         let i: Int32
-        if let f = free.popLast() {
-            i = f
-            slots[Int(i)] = state
+        if freeHead >= 0 {
+            i = freeHead
+            freeHead = slots[Int(i)].next
         } else {
-            i = Int32(slots.count)
-            slots.append(state)
+            if slotCount == slotCapacity { growSlots() }
+            i = Int32(slotCount)
+            slotCount += 1
         }
-        slots[Int(i)].list = TimeoutList.none
-        slots[Int(i)].prev = -1
-        slots[Int(i)].next = -1
-        index[state.key] = i
+        let s = slots + Int(i)
+        s.initialize(to: state)
+        s.pointee.list = TimeoutList.none
+        s.pointee.prev = -1
+        s.pointee.next = -1
+        if 2 * (count + 1) > bucketMask + 1 { growBuckets() }
+        let h = Self.hash32(state.key)
+        var b = Int(h) & bucketMask
+        while buckets[b] != 0 { b = (b &+ 1) & bucketMask }
+        buckets[b] = UInt64(h) << 32 | UInt64(UInt32(bitPattern: i) &+ 1)
         count += 1
         return i
     }
 
     mutating func remove(_ i: Int32) {
         unlink(i)
-        index.removeValue(forKey: slots[Int(i)].key)
-        free.append(i)
+        let h = Self.hash32(slots[Int(i)].key)
+        let entry = UInt64(h) << 32 | UInt64(UInt32(bitPattern: i) &+ 1)
+        var b = Int(h) & bucketMask
+        while buckets[b] != entry {
+            precondition(buckets[b] != 0, "FlowTable.remove: slot not indexed")
+            b = (b &+ 1) & bucketMask
+        }
+        // Backward shift: a later member of the run moves into the hole unless its home bucket
+        // lies cyclically in (hole, its position].
+        var hole = b
+        var j = (b &+ 1) & bucketMask
+        while true {
+            let e = buckets[j]
+            if e == 0 { break }
+            let home = Int(UInt32(truncatingIfNeeded: e >> 32)) & bucketMask
+            if (j &- home) & bucketMask >= (j &- hole) & bucketMask {
+                buckets[hole] = e
+                hole = j
+            }
+            j = (j &+ 1) & bucketMask
+        }
+        buckets[hole] = 0
+        slots[Int(i)].next = freeHead
+        freeHead = i
         count -= 1
     }
 
-    @inline(__always)
-    mutating func unlink(_ i: Int32) {
-        let l = slots[Int(i)].list
-        guard l != TimeoutList.none else { return }
-        let p = slots[Int(i)].prev, n = slots[Int(i)].next
-        if p >= 0 { slots[Int(p)].next = n } else { heads[Int(l)] = n }
-        if n >= 0 { slots[Int(n)].prev = p } else { tails[Int(l)] = p }
-        slots[Int(i)].list = TimeoutList.none
-        slots[Int(i)].prev = -1
-        slots[Int(i)].next = -1
+    private mutating func growSlots() {
+        let n = slotCapacity * 2
+        let s = UnsafeMutablePointer<FlowState>.allocate(capacity: n)
+        s.moveInitialize(from: slots, count: slotCount)
+        slots.deallocate()
+        slots = s
+        slotCapacity = n
+    }
+
+    private mutating func growBuckets() {
+        let old = buckets, oldSize = bucketMask + 1
+        let size = oldSize * 2
+        buckets = .allocate(capacity: size)
+        buckets.initialize(repeating: 0, count: size)
+        bucketMask = size - 1
+        for b in 0..<oldSize {
+            let e = old[b]
+            if e == 0 { continue }
+            var k = Int(UInt32(truncatingIfNeeded: e >> 32)) & bucketMask
+            while buckets[k] != 0 { k = (k &+ 1) & bucketMask }
+            buckets[k] = e
+        }
+        old.deallocate()
     }
 
     @inline(__always)
-    mutating func append(_ i: Int32, to l: UInt8, time: Int64) {
+    func unlink(_ i: Int32) {
+        let s = slots + Int(i)
+        let l = s.pointee.list
+        guard l != TimeoutList.none else { return }
+        let p = s.pointee.prev, n = s.pointee.next
+        if p >= 0 { slots[Int(p)].next = n } else { heads[Int(l)] = n }
+        if n >= 0 { slots[Int(n)].prev = p } else { tails[Int(l)] = p }
+        s.pointee.list = TimeoutList.none
+        s.pointee.prev = -1
+        s.pointee.next = -1
+    }
+
+    @inline(__always)
+    func append(_ i: Int32, to l: UInt8, time: Int64) {
         let t = tails[Int(l)]
-        slots[Int(i)].list = l
-        slots[Int(i)].prev = t
-        slots[Int(i)].next = -1
-        slots[Int(i)].listTime = time
+        let s = slots + Int(i)
+        s.pointee.list = l
+        s.pointee.prev = t
+        s.pointee.next = -1
+        s.pointee.listTime = time
         if t >= 0 { slots[Int(t)].next = i } else { heads[Int(l)] = i }
         tails[Int(l)] = i
     }
@@ -90,7 +220,7 @@ struct FlowTable {
     /// Puts flow `i` in list `l`: LRU lists move it to the tail with `time`; a fixed list keeps
     /// it where it is if it is already there.
     @inline(__always)
-    mutating func place(_ i: Int32, in l: TimeoutList, time: Int64) {
+    func place(_ i: Int32, in l: TimeoutList, time: Int64) {
         let current = slots[Int(i)].list
         if current == l.rawValue {
             if l.isFixed || tails[Int(l.rawValue)] == i {
@@ -105,7 +235,7 @@ struct FlowTable {
     /// The flow whose deadline has passed at `now`, if any, and its list.
     @inline(__always)
     func expired(at now: Int64) -> (Int32, TimeoutList)? {
-        for l in 0..<heads.count {
+        for l in 0..<Self.listCount {
             let h = heads[l]
             if h >= 0 && slots[Int(h)].listTime + timeouts[l] <= now { return (h, TimeoutList(rawValue: UInt8(l))!) }
         }
@@ -116,7 +246,9 @@ struct FlowTable {
     func oldest() -> Int32? {
         var best: Int32? = nil
         var bestTime = Int64.max
-        for h in heads where h >= 0 {
+        for l in 0..<Self.listCount {
+            let h = heads[l]
+            guard h >= 0 else { continue }
             let t = slots[Int(h)].lastSeen
             if t < bestTime { bestTime = t; best = h }
         }

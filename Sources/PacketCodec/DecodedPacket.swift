@@ -31,7 +31,7 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
 
     public var defects = DefectSet()
 
-    @inlinable
+    @inlinable @inline(__always)
     public init(linkType: LinkType, captureLength: Int, wireLength: Int) {
         self.linkType = linkType
         self.captureLength = captureLength

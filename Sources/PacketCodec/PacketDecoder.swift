@@ -25,16 +25,32 @@ public struct PacketDecoder: Sendable {
     ///   - linkType: from the capture file or live handle.
     ///   - wireLength: the original length (`len`); defaults to `bytes.count`.
     public func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil) -> DecodedPacket {
+        // One variable and one return, so the value is built in the caller's result (no
+        // intermediate copies of the 456-byte struct).
         var p = DecodedPacket(linkType: linkType, captureLength: bytes.count,
                               wireLength: max(wireLength ?? bytes.count, bytes.count))
+        decodeLayers(bytes, &p)
+        return p
+    }
+
+    /// Decodes one frame into `packet`, overwriting all of it (same result as `decode`). Lets a
+    /// caller keep one `DecodedPacket` and decode into it without returning a value.
+    public func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil,
+                       into packet: inout DecodedPacket) {
+        packet = DecodedPacket(linkType: linkType, captureLength: bytes.count,
+                               wireLength: max(wireLength ?? bytes.count, bytes.count))
+        decodeLayers(bytes, &packet)
+    }
+
+    @inline(__always)
+    func decodeLayers(_ bytes: UnsafeRawBufferPointer, _ p: inout DecodedPacket) {
         decodeLink(bytes, &p)
-        guard let offset = p.networkOffset else { return p }
+        guard let offset = p.networkOffset else { return }
         switch p.etherType {
         case EtherType.ipv4: decodeIPv4(bytes, at: offset, &p)
         case EtherType.ipv6: decodeIPv6(bytes, at: offset, &p)
         default: p.payloadOffset = offset; p.payloadLength = p.wireLength - offset
         }
-        return p
     }
 
     // MARK: Link layer
