@@ -67,7 +67,7 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("UDP inactivity timeout in seconds (default 60, as Zeek).", valueName: "seconds"))
     var udpTimeout: Double?
 
-    @Option(help: "Most flows tracked at once; beyond it the least recently active flow is written early (evicted).")
+    @Option(help: "Most flows tracked at once; beyond it the least recently active flow is written early (evicted). Default 200000 (about 1.2 KB each).")
     var maxFlows: Int?
 
     @Flag(help: "Do not verify IPv4, TCP and UDP checksums.")
