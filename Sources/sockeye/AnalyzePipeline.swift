@@ -88,23 +88,23 @@ struct AnalyzePipeline {
         DispatchQueue.global(qos: .userInitiated).async {
             let (files, decoder, progress) = reader.value
             let linkTypes = files.map { LinkType(dlt: $0.linkType) }
-            var batch = queue.emptyBatch()
+            var writer = BatchWriter(queue.emptyBatch())
             var counter = 0
             errors = MergedCaptureReader(files: files).forEachPacket { record, index in
-                if !batch.fits(record.bytes.count) {
-                    queue.put(batch)
-                    batch = queue.emptyBatch()
+                if !writer.fits(record.bytes.count) {
+                    queue.put(writer.finish())
+                    writer = BatchWriter(queue.emptyBatch())
                     if stop.load(ordering: .relaxed) { return false }
                 }
-                let packet = decoder.decode(record.bytes, linkType: linkTypes[index], wireLength: record.wireLength)
-                batch.append(time: record.timestamp.totalNanoseconds, bytes: record.bytes, packet: packet)
+                writer.append(time: record.timestamp.totalNanoseconds, bytes: record.bytes,
+                              wireLength: record.wireLength, linkType: linkTypes[index], decoder: decoder)
                 counter &+= 1
                 if counter & 0xfff == 0 {
                     progress?.update(packets: counter, bytesRead: files.reduce(0) { $0 + $1.bytesRead })
                 }
                 return true
             }
-            if !batch.entries.isEmpty { queue.put(batch) } else { queue.recycle(batch) }
+            if !writer.isEmpty { queue.put(writer.finish()) } else { queue.recycle(writer.finish()) }
             queue.put(nil)
             progress?.finish()
             readerDone.signal()
@@ -112,9 +112,10 @@ struct AnalyzePipeline {
 
         var begun = false
         while let batch = queue.take() {
-            if !begun, let first = batch.entries.first { begun = true; beforeFirstRecord(first.time) }
-            for e in batch.entries {
-                analyzer.process(e.packet, time: e.time, bytes: batch.frame(e))
+            if !begun, batch.count > 0 { begun = true; beforeFirstRecord(batch.entries[0].time) }
+            for i in 0..<batch.count {
+                let e = batch.entries + i
+                analyzer.process(e.pointee.packet, time: e.pointee.time, bytes: batch.frame(e.pointee))
             }
             queue.recycle(batch)
             if !shouldContinue() {

@@ -3,7 +3,9 @@ import PacketCodec
 import Synchronization
 
 /// A run of decoded packets with copies of their frames, handed from the reading thread to the
-/// analysis thread. Batches are recycled, so steady state allocates nothing.
+/// analysis thread. Batches are recycled, so steady state allocates nothing. The reading thread
+/// fills one through a `BatchWriter` (plain pointers and local counters: no per-packet class
+/// property access, no runtime exclusivity checks) and decodes straight into the entry.
 final class DecodedBatch: @unchecked Sendable {
     struct Entry {
         var time: Int64
@@ -15,37 +17,65 @@ final class DecodedBatch: @unchecked Sendable {
     static let maxEntries = 2048
     static let slabBytes = 4 << 20
 
-    var entries: [Entry] = []
+    let entries: UnsafeMutablePointer<Entry>
     let slab: UnsafeMutableRawBufferPointer
-    var used = 0
+    /// Entries filled (set once per batch by `BatchWriter.finish`).
+    var count = 0
 
     init() {
-        entries.reserveCapacity(Self.maxEntries)
+        entries = .allocate(capacity: Self.maxEntries)
+        entries.initialize(repeating: Entry(time: 0, offset: 0, length: 0,
+                                            packet: DecodedPacket(linkType: .ethernet, captureLength: 0, wireLength: 0)),
+                           count: Self.maxEntries)
         slab = .allocate(byteCount: Self.slabBytes, alignment: 16)
     }
 
-    deinit { slab.deallocate() }
-
-    /// Whether a frame of `length` bytes still fits.
-    func fits(_ length: Int) -> Bool { entries.count < Self.maxEntries && used + length <= slab.count }
-
-    /// Copies the frame in and records the decoded packet (offsets in `packet` are relative to
-    /// the frame start, so they stay valid in the copy).
-    func append(time: Int64, bytes: UnsafeRawBufferPointer, packet: DecodedPacket) {
-        if bytes.count > 0 {
-            UnsafeMutableRawBufferPointer(rebasing: slab[used..<(used + bytes.count)]).copyMemory(from: bytes)
-        }
-        entries.append(Entry(time: time, offset: used, length: bytes.count, packet: packet))
-        used += bytes.count
+    deinit {
+        entries.deinitialize(count: Self.maxEntries)
+        entries.deallocate()
+        slab.deallocate()
     }
 
     func frame(_ e: Entry) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: slab[e.offset..<(e.offset + e.length)])
     }
+}
 
-    func reset() {
-        entries.removeAll(keepingCapacity: true)
-        used = 0
+/// Fills a `DecodedBatch` on the reading thread.
+struct BatchWriter {
+    let batch: DecodedBatch
+    private var count = 0
+    private var used = 0
+
+    init(_ batch: DecodedBatch) { self.batch = batch }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Whether a frame of `length` bytes still fits.
+    func fits(_ length: Int) -> Bool {
+        count < DecodedBatch.maxEntries && used + length <= DecodedBatch.slabBytes
+    }
+
+    /// Copies the frame in and decodes it into the next entry (offsets in the decoded packet
+    /// are relative to the frame start, so they stay valid in the copy).
+    mutating func append(time: Int64, bytes: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType,
+                         decoder: PacketDecoder) {
+        let e = batch.entries + count
+        if bytes.count > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + bytes.count)]).copyMemory(from: bytes)
+        }
+        e.pointee.time = time
+        e.pointee.offset = used
+        e.pointee.length = bytes.count
+        decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
+        used += bytes.count
+        count += 1
+    }
+
+    /// Publishes the count; the batch is ready to hand over.
+    func finish() -> DecodedBatch {
+        batch.count = count
+        return batch
     }
 }
 
@@ -83,7 +113,7 @@ final class BatchQueue: @unchecked Sendable {
 
     /// Consumer: gives a processed batch back for reuse.
     func recycle(_ batch: DecodedBatch) {
-        batch.reset()
+        batch.count = 0
         free.withLock { $0.append(batch) }
         freeSlots.signal()
     }
