@@ -47,7 +47,10 @@ public final class OutputBuffer {
         flushIfNeeded()
     }
 
-    public func append(byte: UInt8) { bytes.append(byte) }
+    public func append(byte: UInt8) {
+        bytes.append(byte)
+        flushIfNeeded()
+    }
 
     /// Lower-case colon-separated MAC address.
     public func append(mac m: MACAddress) {
@@ -75,6 +78,7 @@ public final class OutputBuffer {
         withUnsafeBytes(of: &digits) { d in
             for i in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[i]) }
         }
+        flushIfNeeded()
     }
 
     /// `seconds.fraction` with `digits` fractional digits from a nanosecond count (no Double).

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import FlowAnalysis
 import PacketCodec
@@ -122,5 +125,28 @@ import PacketCodec
         #expect(humanDuration(seconds: 3 * 60 + 5) == "0:03:05")
         #expect(humanDuration(seconds: 96_970_194.886) == "1122d 08:09:55")
         #expect(grouped(1_234_567) == "1,234,567")
+    }
+}
+
+@Suite("OutputBuffer streaming")
+struct OutputBufferStreamingTests {
+    @Test("integers and single bytes flush at the chunk size, so streamed TSV/CSV output stays bounded")
+    func flushesOnEveryAppendKind() throws {
+        let path = "/tmp/sockeye-outputbuffer-\(getpid())"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(fd >= 0)
+        defer { close(fd); unlink(path) }
+        let out = OutputBuffer(fileDescriptor: fd, chunkSize: 256)
+        var peak = 0
+        for i in 0..<10_000 {
+            out.append(int: i)
+            out.append(byte: 9)
+            peak = max(peak, out.bytes.count)
+        }
+        out.flush()
+        #expect(peak < 256 + 32)
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        #expect(st.st_size > 40_000)
     }
 }
