@@ -8,7 +8,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_DEPS   := libpcap-dev tcpdump tshark
 BENCH_DIR  ?= /tmp/sockeye-bench
 
-.PHONY: deps demo test build release bench bench-large bench-smoke fuzz clean
+.PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean
 
 ## Install system packages the build and tests need (libpcap headers; tcpdump and tshark as test oracles).
 deps:
@@ -33,10 +33,26 @@ release: deps
 demo: release
 	.build/release/sockeye analyze $(DEMO_FILE)
 
-## Every test suite (unit, fixture, tshark differential, CLI end to end, live capture on lo).
+## Every test suite (unit, fixture, tshark differential, CLI end to end, live capture on lo, the
+## fuzz regression inputs), after a seconds-long run of each fuzz target.
 test: deps
+	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=5
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 10
+## Every libFuzzer target for FUZZ_SECONDS each, one at a time (FuzzTesting/README.md).
+fuzz: deps
+	cd FuzzTesting && ./run.sh $(FUZZ_SECONDS)
+
+## Build the fuzz targets and run each for a few seconds; fails on any crash.
+fuzz-smoke: deps
+	cd FuzzTesting && ./run.sh $(FUZZ_SMOKE_SECONDS)
+
+## Replay Fixtures/fuzz/ through the fuzz binaries (no fuzzing).
+fuzz-replay: deps
+	cd FuzzTesting && ./run.sh replay
 
 ## Time sockeye against limit.c, tcpdump and tshark on the 1M-packet / 20k-flow workload (one run,
 ## one table) and check its flow summary against the ground truth. SKIP=tshark skips slow peers.

@@ -237,7 +237,10 @@ struct FlowTable {
     func expired(at now: Int64) -> (Int32, TimeoutList)? {
         for l in 0..<Self.listCount {
             let h = heads[l]
-            if h >= 0 && slots[Int(h)].listTime + timeouts[l] <= now { return (h, TimeoutList(rawValue: UInt8(l))!) }
+            guard h >= 0 else { continue }
+            // A deadline past Int64.max (timestamps saturated from a damaged file) never expires.
+            let deadline = slots[Int(h)].listTime.addingReportingOverflow(timeouts[l])
+            if !deadline.overflow && deadline.partialValue <= now { return (h, TimeoutList(rawValue: UInt8(l))!) }
         }
         return nil
     }

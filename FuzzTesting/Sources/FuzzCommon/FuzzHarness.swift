@@ -1,0 +1,1 @@
+../../../Tests/PacketCodecTests/FuzzRegressionTests.swift
