@@ -385,3 +385,27 @@ struct PseudoHeaderAddresses {
         return InternetChecksum.pseudoHeaderSum(source: source, destination: destination, protocol: proto, length: length)
     }
 }
+
+extension PseudoHeaderAddresses {
+    /// The pseudo-header addresses for an IPv6 header followed by `extensionHeaders` (raw,
+    /// chained bytes, as `PacketRepr` keeps them). Walks the chain like the decoder; stops at the
+    /// first header that does not fit.
+    init(ipv6 ip: IPv6Header, extensionHeaders b: UnsafeRawBufferPointer) {
+        self.init(source: ip.source, destination: ip.destination)
+        var next = ip.nextHeader
+        var cursor = 0
+        while IPv6Header.isExtensionHeader(next), cursor + 8 <= b.count {
+            let length: Int
+            switch next {
+            case IPProtocol.ipv6Fragment: length = 8
+            case IPProtocol.authentication: length = (Int(b.u8(cursor + 1)) + 2) * 4
+            default: length = (Int(b.u8(cursor + 1)) + 1) * 8
+            }
+            guard cursor + length <= b.count else { return }
+            update(from: next, at: cursor, length: length, in: b)
+            next = b.u8(cursor)
+            cursor += length
+        }
+    }
+
+}

@@ -117,8 +117,10 @@ extension PacketRepr {
         case .ipv6(let ip, let ext):
             ip.emit(into: &frame, extensionBytes: ext, upperLength: segment.count, fixLengths: options.fixLengths)
             if let proto = segmentProtocol {
-                pseudo = InternetChecksum.pseudoHeaderSum(source: ip.source, destination: ip.destination,
-                                                          protocol: proto, length: UInt32(segment.count))
+                // RFC 8200 §8.1: a Routing header's final destination and a Home Address option
+                // enter the pseudo-header, exactly as the decoder verifies it.
+                let addresses = ext.withUnsafeBytes { PseudoHeaderAddresses(ipv6: ip, extensionHeaders: $0) }
+                pseudo = addresses.sum(proto, UInt32(segment.count))
             }
         case .none:
             break
