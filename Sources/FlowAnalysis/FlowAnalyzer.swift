@@ -23,6 +23,9 @@ import PacketCodec
 /// `summary` or `activeFlows` re-entrantly, as with plain stored properties.
 public final class FlowAnalyzer {
     public let configuration: FlowConfiguration
+    /// Keeps uids distinct when a 5-tuple starts a new flow at the same timestamp as an earlier
+    /// one that was evicted or timed out (per-flow reuse counters are gone by then).
+    private var uidGuard = UIDGuard()
     private let onRecord: (ConnectionRecord) -> Void
     private let tableStorage: UnsafeMutablePointer<FlowTable>
     private let eventsStorage: UnsafeMutablePointer<[[PacketEvent]]>
@@ -176,6 +179,9 @@ public final class FlowAnalyzer {
 
     private func create(_ state: FlowState) -> Int32 {
         makeRoom()
+        var state = state
+        state.reuseIndex = uidGuard.distinctReuseIndex(key: state.key, startTime: state.startTime,
+                                                       proposed: state.reuseIndex)
         let i = table.insert(state)
         if configuration.keepEvents {
             while events.count <= Int(i) { events.append([]) }
@@ -412,5 +418,25 @@ extension FlowState {
         let opened = origIsA ? tcp.hsA.thirdAckSeen && tcp.hsB.synAckCount > 0
                              : tcp.hsB.thirdAckSeen && tcp.hsA.synAckCount > 0
         return HandshakeMilestones(opened: opened, rejected: tcp.rejected)
+    }
+}
+
+/// Remembers, for recently created flows, the next free reuse index per (5-tuple, start time),
+/// in a fixed direct-mapped table (4096 entries, no growth). A new flow whose uid inputs match a
+/// remembered one gets the next index, so its uid differs; a flow that matches nothing keeps its
+/// index (0 for ordinary flows), so ordinary uids do not depend on the rest of the capture.
+struct UIDGuard {
+    private static let size = 1 << 12
+    private var tags = [UInt64](repeating: 0, count: UIDGuard.size)
+    private var next = [UInt32](repeating: 0, count: UIDGuard.size)
+
+    mutating func distinctReuseIndex(key: FlowKey, startTime: Int64, proposed: UInt32) -> UInt32 {
+        let tag = (key.mixedHash ^ (UInt64(bitPattern: startTime) &* 0x9E37_79B9_7F4A_7C15)) | 1
+        let slot = Int(truncatingIfNeeded: tag >> 20) & (Self.size - 1)
+        var index = proposed
+        if tags[slot] == tag { index = max(index, next[slot]) }
+        tags[slot] = tag
+        next[slot] = index &+ 1
+        return index
     }
 }
