@@ -52,6 +52,31 @@ public final class OutputBuffer {
         flushIfNeeded()
     }
 
+    /// `HH:MM:SS.ffffff` in UTC from nanoseconds since the epoch (tcpdump prints local time; UTC
+    /// keeps output reproducible). Never traps, even at `Int64.min`.
+    public func append(timeOfDay ns: Int64) {
+        // Floor division without overflow (`ns - 999_999_999` traps near Int64.min).
+        var seconds = ns / 1_000_000_000
+        var nanos = ns % 1_000_000_000
+        if nanos < 0 { seconds -= 1; nanos += 1_000_000_000 }
+        let day = Int(((seconds % 86_400) + 86_400) % 86_400)
+        func two(_ v: Int) {
+            bytes.append(UInt8(ascii: "0") + UInt8(v / 10))
+            bytes.append(UInt8(ascii: "0") + UInt8(v % 10))
+        }
+        two(day / 3600); bytes.append(UInt8(ascii: ":"))
+        two(day / 60 % 60); bytes.append(UInt8(ascii: ":"))
+        two(day % 60); bytes.append(UInt8(ascii: "."))
+        var micro = Int(nanos / 1000)
+        var divisor = 100_000
+        for _ in 0..<6 {
+            bytes.append(UInt8(ascii: "0") + UInt8(micro / divisor))
+            micro %= divisor
+            divisor /= 10
+        }
+        flushIfNeeded()
+    }
+
     /// Lower-case colon-separated MAC address.
     public func append(mac m: MACAddress) {
         for i in (0..<6).reversed() {

@@ -12,7 +12,7 @@ public struct PacketTextFormatter {
 
     public func write(frame number: Int, timestampNanoseconds ts: Int64, packet p: DecodedPacket,
                       bytes b: UnsafeRawBufferPointer, to out: OutputBuffer) {
-        appendTimeOfDay(ts, out)
+        out.append(timeOfDay: ts)
         out.append(" ")
         if let eth = p.ethernet, !eth.tags.isEmpty {
             for tag in eth.tags { out.append("vlan "); out.append(int: tag.id); out.append(", ") }
@@ -143,24 +143,4 @@ public struct PacketTextFormatter {
         out.appendHexByte(UInt8(v & 0xff))
     }
 
-    /// HH:MM:SS.ffffff in UTC (tcpdump prints local time; UTC keeps output reproducible).
-    private func appendTimeOfDay(_ ts: Int64, _ out: OutputBuffer) {
-        // Floor division without overflow (`ts - 999_999_999` traps near Int64.min).
-        var seconds = ts / 1_000_000_000
-        var nanos = ts % 1_000_000_000
-        if nanos < 0 { seconds -= 1; nanos += 1_000_000_000 }
-        let day = ((seconds % 86_400) + 86_400) % 86_400
-        two(Int(day / 3600), out); out.append(":")
-        two(Int(day / 60 % 60), out); out.append(":")
-        two(Int(day % 60), out); out.append(".")
-        var micro = Int(nanos / 1000)
-        var digits = [UInt8](repeating: 0, count: 6)
-        for i in (0..<6).reversed() { digits[i] = UInt8(ascii: "0") + UInt8(micro % 10); micro /= 10 }
-        for d in digits { out.append(byte: d) }
-    }
-
-    private func two(_ v: Int, _ out: OutputBuffer) {
-        out.append(byte: UInt8(ascii: "0") + UInt8(v / 10))
-        out.append(byte: UInt8(ascii: "0") + UInt8(v % 10))
-    }
 }

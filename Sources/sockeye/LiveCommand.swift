@@ -191,7 +191,7 @@ final class LiveSession {
     func event(_ e: FlowEvent) {
         switch format {
         case .text:
-            timeOfDay(e.time)
+            output.append(timeOfDay: e.time)
             output.append(e.kind == .opened ? " opened   " : " rejected ")
             output.append(e.uid); output.append("  tcp  ")
             endpoints(e.originator, e.responder)
@@ -223,7 +223,7 @@ final class LiveSession {
         switch format {
         case .text:
             guard r.closeReason != .endOfInput else { return }
-            timeOfDay(r.lastTime)
+            output.append(timeOfDay: r.lastTime)
             output.append(r.proto == .tcp ? " closed   " : " expired  ")
             output.append(r.uid); output.append("  "); output.append(r.proto.description); output.append("  ")
             endpoints(r.originator, r.responder)
@@ -263,18 +263,5 @@ final class LiveSession {
         output.append(a.address.description); output.append(":"); output.append(int: a.port)
         output.append(" → ")
         output.append(b.address.description); output.append(":"); output.append(int: b.port)
-    }
-
-    private func timeOfDay(_ ns: Int64) {
-        let s = ns / 1_000_000_000
-        let day = ((s % 86_400) + 86_400) % 86_400
-        let h = day / 3600, m = day / 60 % 60, sec = day % 60
-        output.append(h < 10 ? "0" : ""); output.append(int: h); output.append(":")
-        output.append(m < 10 ? "0" : ""); output.append(int: m); output.append(":")
-        output.append(sec < 10 ? "0" : ""); output.append(int: sec); output.append(".")
-        let micro = (ns % 1_000_000_000) / 1000
-        var text = String(micro)
-        while text.count < 6 { text = "0" + text }
-        output.append(text)
     }
 }
