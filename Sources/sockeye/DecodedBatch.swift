@@ -2,7 +2,7 @@ import Dispatch
 import PacketCodec
 import Synchronization
 
-/// A run of decoded packets with copies of their frames, handed from the reading thread to the
+/// A run of decoded packets with copies of their frames' headers, handed from the reading thread to the
 /// analysis thread. Batches are recycled, so steady state allocates nothing. The reading thread
 /// fills one through a `BatchWriter` (plain pointers and local counters: no per-packet class
 /// property access, no runtime exclusivity checks) and decodes straight into the entry.
@@ -56,19 +56,23 @@ struct BatchWriter {
         count < DecodedBatch.maxEntries && used + length <= DecodedBatch.slabBytes
     }
 
-    /// Copies the frame in and decodes it into the next entry (offsets in the decoded packet
-    /// are relative to the frame start, so they stay valid in the copy).
+    /// Decodes the frame into the next entry and copies the part the analyzer reads: the
+    /// headers plus the first 8 payload bytes (the analyzer reads no payload except an ICMP
+    /// header's type and code), so payload bytes are never copied. Offsets in the decoded packet
+    /// are relative to the frame start, so they stay valid in the copy.
     mutating func append(time: Int64, bytes: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType,
                          decoder: PacketDecoder) {
         let e = batch.entries + count
-        if bytes.count > 0 {
-            UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + bytes.count)]).copyMemory(from: bytes)
+        decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
+        let keep = min(bytes.count, max(0, e.pointee.packet.payloadOffset) + 8)
+        if keep > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + keep)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<keep]))
         }
         e.pointee.time = time
         e.pointee.offset = used
-        e.pointee.length = bytes.count
-        decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
-        used += bytes.count
+        e.pointee.length = keep
+        used += keep
         count += 1
     }
 

@@ -49,7 +49,8 @@ struct AnalyzeCommandTests {
     }
 
     @Test("the two-thread CLI gives exactly the records of a one-thread in-process run",
-          arguments: ["tcp-many-concurrent.pcap", "lo-offload-partial.pcap", "ipv6-tcp-udp.pcap", "malformed-packets.pcap"])
+          arguments: ["tcp-many-concurrent.pcap", "lo-offload-partial.pcap", "ipv6-tcp-udp.pcap", "malformed-packets.pcap",
+                     "ipv4-options.pcap", "any-sll2.pcap", "vlan-qinq.pcap"])
     func sameAsLibrary(file: String) async throws {
         let r = try await Sockeye.run(["analyze", TestEnvironment.fixture(file).path, "--format", "json"])
         #expect(r.status == 0)
@@ -70,6 +71,32 @@ struct AnalyzeCommandTests {
             #expect(a["orig_pkts"] as? Int == Int(b.originatorPackets))
             #expect(a["resp_ip_bytes"] as? Int == Int(b.responderIPBytes))
         }
+    }
+
+    @Test("ICMP type and code reach the records through the two-thread CLI (echo request/reply pair)")
+    func icmp() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-icmp-\(getpid()).pcap").path
+        defer { unlink(path) }
+        let writer = try CaptureWriter(path: path, linkType: 12)  // raw IP
+        for (i, type) in [UInt8(8), 0].enumerated() {
+            var ip = IPv4Header()
+            ip.source = i == 0 ? 0x0a00_0001 : 0x0a00_0002
+            ip.destination = i == 0 ? 0x0a00_0002 : 0x0a00_0001
+            ip.protocol = 1
+            let body: [UInt8] = [type, 0, 0, 0, 0x12, 0x34, 0, 1] + [UInt8](repeating: 0x61, count: 56)
+            let frame = PacketRepr(link: .raw, network: .ipv4(ip, options: []), transport: .none, payload: body).encode()
+            writer.write(frame, timestamp: Timestamp(seconds: 1_700_000_000, nanoseconds: UInt32(i) * 1_000_000),
+                         wireLength: frame.count)
+        }
+        try writer.close()
+        let r = try await Sockeye.run(["analyze", path, "--format", "json"])
+        #expect(r.status == 0)
+        let recs = try records(r)
+        #expect(recs.count == 1)
+        #expect(recs.first?["proto"] as? String == "icmp")
+        #expect(recs.first?["id.orig_p"] as? Int == 8)
+        #expect(recs.first?["id.resp_p"] as? Int == 0)
+        #expect(recs.first?["orig_pkts"] as? Int == 1 && recs.first?["resp_pkts"] as? Int == 1)
     }
 
     @Test("several files are merged in time order: the same records as one file")
