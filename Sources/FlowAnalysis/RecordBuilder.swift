@@ -7,8 +7,7 @@ enum RecordBuilder {
     static func record(_ f: FlowState, reason: CloseReason, events: [PacketEvent]) -> ConnectionRecord {
         let o = f.origIsA
         let key = f.key
-        let origEndpoint = Endpoint(address: o ? key.addressA : key.addressB, port: o ? key.portA : key.portB)
-        let respEndpoint = Endpoint(address: o ? key.addressB : key.addressA, port: o ? key.portB : key.portA)
+        let (origEndpoint, respEndpoint) = f.endpoints
         let proto: TransportProtocol
         switch f.kind {
         case .tcp: proto = .tcp

@@ -53,6 +53,18 @@ public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
         return h
     }
 
+    /// Bytes an extension header occupies, from its type and its length octet (offset 1):
+    /// fragment headers are 8 bytes; AH counts 32-bit words minus 2 (RFC 4302 §2.2); the others
+    /// count 8-octet units after the first (RFC 8200 §4.3).
+    @inlinable
+    static func extensionHeaderLength(_ type: UInt8, lengthField: UInt8) -> Int {
+        switch type {
+        case IPProtocol.ipv6Fragment: 8
+        case IPProtocol.authentication: (Int(lengthField) + 2) * 4
+        default: (Int(lengthField) + 1) * 8
+        }
+    }
+
     @inlinable
     static func isExtensionHeader(_ nh: UInt8) -> Bool {
         switch nh {

@@ -214,19 +214,13 @@ public struct PacketDecoder: Sendable {
                 p.ipv6 = ip
                 return
             }
-            let length: Int
-            switch next {
-            case IPProtocol.ipv6Fragment:
-                length = 8
+            let length = IPv6Header.extensionHeaderLength(next, lengthField: b.u8(cursor + 1))
+            if next == IPProtocol.ipv6Fragment {
                 let fo = b.u16(cursor + 2)
                 ip.hasFragmentHeader = true
                 ip.fragmentOffsetUnits = fo >> 3
                 ip.moreFragments = fo & 1 != 0
                 ip.fragmentIdentification = b.u32(cursor + 4)
-            case IPProtocol.authentication:
-                length = (Int(b.u8(cursor + 1)) + 2) * 4  // RFC 4302 §2.2: 32-bit words minus 2
-            default:
-                length = (Int(b.u8(cursor + 1)) + 1) * 8  // RFC 8200 §4.3: 8-octet units, first excluded
             }
             guard cursor + length <= end else {
                 p.defects.insert(.ipv6ExtensionHeaderTruncated)
@@ -395,12 +389,7 @@ extension PseudoHeaderAddresses {
         var next = ip.nextHeader
         var cursor = 0
         while IPv6Header.isExtensionHeader(next), cursor + 8 <= b.count {
-            let length: Int
-            switch next {
-            case IPProtocol.ipv6Fragment: length = 8
-            case IPProtocol.authentication: length = (Int(b.u8(cursor + 1)) + 2) * 4
-            default: length = (Int(b.u8(cursor + 1)) + 1) * 8
-            }
+            let length = IPv6Header.extensionHeaderLength(next, lengthField: b.u8(cursor + 1))
             guard cursor + length <= b.count else { return }
             update(from: next, at: cursor, length: length, in: b)
             next = b.u8(cursor)
