@@ -8,7 +8,7 @@ import Musl
 import Darwin
 #endif
 
-/// A pcap or pcapng capture file opened for reading through libpcap.
+/// A pcap or pcapng capture file opened for reading.
 ///
 /// Classic pcap in either byte order, with microsecond or nanosecond time stamps, and pcapng are
 /// all read the same way; timestamps are always delivered with nanosecond resolution.
@@ -20,18 +20,37 @@ import Darwin
 /// }
 /// ```
 ///
-/// Opening uses `fopen(3)` + `setvbuf(3)` with a large buffer (at least 128 KiB) +
-/// `pcap_fopen_offline_with_tstamp_precision(3PCAP)`, which is markedly faster than
-/// `pcap_open_offline`'s 4 KiB stdio buffer. The path `-` reads standard input.
+/// Two readers, one behaviour:
+/// - a classic pcap file (version 2.4, a common link type) read without a filter is mapped
+///   read-only (`mmap(2)`) and its records are parsed in Swift straight from the mapping (see
+///   `ClassicPcapCursor`): no `read(2)` copy and no copy into libpcap's buffer. Its records,
+///   damage reports and messages are libpcap's, checked by a differential test and a fuzz target;
+/// - everything else (pcapng, filters, standard input, unusual versions and link types) goes
+///   through `fopen(3)` + `setvbuf(3)` with a large buffer (at least 128 KiB) +
+///   `pcap_fopen_offline_with_tstamp_precision(3PCAP)`. `reader: .libpcap` forces this path.
+///
+/// The path `-` reads standard input.
+///
+/// - Important: a mapped file that another process truncates while it is being read raises
+///   `SIGBUS` (as with any `mmap` reader). Read a capture that is still being written with
+///   `reader: .libpcap` (or from `-`).
 ///
 /// A `CaptureFile` is not thread-safe: use it from one thread or task at a time.
-/// `deinit` calls `pcap_close(3PCAP)`, which also closes the file.
 public final class CaptureFile {
-    /// The path the file was opened with.
+    /// Which reader to use.
+    public enum Reader: Sendable {
+        /// Classic pcap files without a filter are parsed from memory; everything else by libpcap.
+        case automatic
+        /// libpcap for everything.
+        case libpcap
+    }
+
+    /// The path the file was opened with (or the name given to ``init(bytes:name:filter:reader:)``).
     public let path: String
     /// The raw `DLT_*` link-layer type of the file (pcap_datalink(3PCAP)); 1 is Ethernet.
     public let linkType: Int32
-    /// The snapshot length recorded in the file header (pcap_snapshot(3PCAP)).
+    /// The snapshot length recorded in the file header (pcap_snapshot(3PCAP)); 0 or values
+    /// above libpcap's maximum read as the maximum, 262144.
     public let snapshotLength: Int
     /// The file's size in bytes, or 0 when it is not a regular file (a pipe, a terminal).
     public let fileSize: Int64
@@ -44,25 +63,85 @@ public final class CaptureFile {
     public let minorVersion: Int
     /// The BPF filter applied inside libpcap's read loop, if any.
     public let filter: String?
+    /// Whether records are parsed in Swift from memory (a mapping or the given bytes) rather
+    /// than read through libpcap.
+    public var readsFromMemory: Bool { cursor != nil }
 
-    /// The owned `pcap_t *`.
-    @usableFromInline internal let handle: OpaquePointer
+    /// The owned `pcap_t *` (nil when reading from memory).
+    @usableFromInline internal let handle: OpaquePointer?
     /// The `FILE *` libpcap reads from (closed by `pcap_close`).
-    @usableFromInline internal let stream: UnsafeMutablePointer<FILE>
+    @usableFromInline internal let stream: UnsafeMutablePointer<FILE>?
+    /// The in-memory reader (nil when libpcap reads).
+    @usableFromInline internal let cursor: UnsafeMutablePointer<ClassicPcapCursor>?
     /// 1 for nanosecond precision (always, unless libpcap refuses it), 1000 for microseconds.
     @usableFromInline internal let nanosecondsPerUnit: Int
+    /// Mutable reading state, behind a pointer so the per-packet path has no runtime
+    /// exclusivity checks.
+    @usableFromInline internal let state: UnsafeMutablePointer<ReadState>
     /// The stdio buffer installed with `setvbuf`; freed after `pcap_close`.
-    private let readBuffer: UnsafeMutableRawPointer
+    private let readBuffer: UnsafeMutableRawPointer?
+    /// The file mapping or the owned copy of the bytes, released in `deinit`.
+    private let memory: Memory
 
-    /// Packets delivered so far.
-    @usableFromInline internal var delivered: Int = 0
-    /// Set once the end of the file or an error has been reached; later reads repeat the outcome.
-    @usableFromInline internal var ending: Ending? = nil
+    @usableFromInline
+    internal struct ReadState {
+        /// Packets delivered so far.
+        @usableFromInline var delivered = 0
+        /// Set once the end of the file or an error has been reached; later reads repeat it.
+        @usableFromInline var ending: Ending? = nil
+    }
 
     @usableFromInline
     internal enum Ending {
         case endOfFile
         case failure(CaptureError)
+    }
+
+    private enum Memory {
+        case none
+        case mapped(UnsafeMutableRawPointer, Int)
+        case owned(UnsafeMutableRawPointer)
+    }
+
+    /// What an opening routine hands to the designated initialiser.
+    private struct Opened {
+        var handle: OpaquePointer? = nil
+        var stream: UnsafeMutablePointer<FILE>? = nil
+        var cursor: ClassicPcapCursor? = nil
+        var readBuffer: UnsafeMutableRawPointer? = nil
+        var memory: Memory = .none
+        var size: Int64 = 0
+    }
+
+    private init(path: String, filter: String?, opened: Opened) {
+        self.path = path
+        self.filter = filter
+        self.handle = opened.handle
+        self.stream = opened.stream
+        self.readBuffer = opened.readBuffer
+        self.memory = opened.memory
+        self.fileSize = opened.size
+        state = .allocate(capacity: 1)
+        state.initialize(to: ReadState())
+        if let handle = opened.handle {
+            cursor = nil
+            linkType = pcap_datalink(handle)
+            snapshotLength = Int(pcap_snapshot(handle))
+            isSwapped = pcap_is_swapped(handle) != 0
+            majorVersion = Int(pcap_major_version(handle))
+            minorVersion = Int(pcap_minor_version(handle))
+            nanosecondsPerUnit = PcapSupport.nanosecondsPerUnit(handle)
+        } else {
+            let c = opened.cursor!
+            cursor = .allocate(capacity: 1)
+            cursor!.initialize(to: c)
+            linkType = c.linkType
+            snapshotLength = c.snapshot
+            isSwapped = c.swapped
+            majorVersion = 2
+            minorVersion = 4
+            nanosecondsPerUnit = 1
+        }
     }
 
     /// Opens a capture file for reading.
@@ -72,77 +151,141 @@ public final class CaptureFile {
     ///     descriptor, so standard input itself is not closed).
     ///   - filter: an optional BPF expression (pcap-filter(7)); packets that do not match never
     ///     reach Swift.
-    ///   - readBufferSize: the stdio buffer size; values below 128 KiB are raised to 128 KiB.
+    ///   - readBufferSize: the stdio buffer size for libpcap; values below 128 KiB are raised to
+    ///     128 KiB.
+    ///   - reader: `.automatic` (the default) maps classic pcap files read without a filter;
+    ///     `.libpcap` reads everything through libpcap.
     /// - Throws: ``CaptureError/fileUnreadable(path:reason:)`` if the file is missing,
     ///   unreadable or a directory; ``CaptureError/notACaptureFile(path:reason:)`` if it is empty,
     ///   shorter than a header or not a pcap/pcapng file; ``CaptureError/badFilter(expression:message:)``
     ///   if `filter` does not compile.
-    public init(path: String, filter: String? = nil, readBufferSize: Int = 1 << 20) throws(CaptureError) {
+    public convenience init(path: String, filter: String? = nil, readBufferSize: Int = 1 << 20,
+                            reader: Reader = .automatic) throws(CaptureError) {
         // `-` reads a private duplicate of descriptor 0, so closing it leaves stdin alone.
         guard let stream = path == "-" ? Self.openStandardInput() : fopen(path, "rb") else {
             throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: errno))
         }
-        func closeStream() { fclose(stream) }
 
         // A directory opens fine on Linux but every read fails with EISDIR.
         var status = stat()
         var size: Int64 = 0
+        var regular = false
         if fstat(fileno(stream), &status) == 0 {
             let kind = status.st_mode & S_IFMT
             if kind == S_IFDIR {
-                closeStream()
+                fclose(stream)
                 throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: EISDIR))
             }
-            if kind == S_IFREG { size = Int64(status.st_size) }
+            if kind == S_IFREG { size = Int64(status.st_size); regular = true }
         }
 
-        let bufferSize = max(readBufferSize, 128 << 10)
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
-        setvbuf(stream, buffer.assumingMemoryBound(to: CChar.self), _IOFBF, bufferSize)
+        if reader == .automatic, filter == nil, regular, size >= 24, size <= Int64(Int.max),
+           let opened = Self.map(stream, size: Int(size)) {
+            fclose(stream)   // the mapping stays valid
+            self.init(path: path, filter: nil, opened: opened)
+            return
+        }
+        var opened = try Self.openLibpcap(stream, path: path, filter: filter, bufferSize: readBufferSize)
+        opened.size = size
+        self.init(path: path, filter: filter, opened: opened)
+    }
 
+    /// Reads a capture file held in memory (the bytes are copied). Classic pcap is parsed in
+    /// Swift (unless `reader` is `.libpcap` or there is a filter); anything else goes through
+    /// libpcap on an `fmemopen(3)` stream. Errors name the file `name`.
+    ///
+    /// - Throws: as ``init(path:filter:readBufferSize:reader:)``.
+    public convenience init(bytes: some Collection<UInt8>, name: String = "(memory)", filter: String? = nil,
+                            reader: Reader = .automatic) throws(CaptureError) {
+        let count = bytes.count
+        let owned = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        UnsafeMutableRawBufferPointer(start: owned, count: count).copyBytes(from: bytes)
+        if reader == .automatic, filter == nil,
+           let cursor = ClassicPcapCursor(base: owned, size: count, releasesPages: false) {
+            self.init(path: name, filter: nil, opened: Opened(cursor: cursor, memory: .owned(owned), size: Int64(count)))
+            return
+        }
+        // fmemopen refuses a zero size; an empty file reads the same as /dev/null.
+        guard let stream = count == 0 ? fopen("/dev/null", "rb") : fmemopen(owned, count, "rb") else {
+            owned.deallocate()
+            throw .fileUnreadable(path: name, reason: PcapSupport.describe(errno: errno))
+        }
+        var opened: Opened
+        do throws(CaptureError) {
+            opened = try Self.openLibpcap(stream, path: name, filter: filter, bufferSize: 0)
+        } catch {
+            owned.deallocate()
+            throw error
+        }
+        opened.memory = .owned(owned)
+        opened.size = Int64(count)
+        self.init(path: name, filter: filter, opened: opened)
+    }
+
+    /// Maps a regular file and returns a memory reader for it, or nil (nothing mapped) when it
+    /// is not a classic pcap file the Swift reader handles or cannot be mapped.
+    private static func map(_ stream: UnsafeMutablePointer<FILE>, size: Int) -> Opened? {
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fileno(stream), 0), base != MAP_FAILED else {
+            return nil
+        }
+        guard let cursor = ClassicPcapCursor(base: base, size: size, releasesPages: true) else {
+            munmap(base, size)
+            return nil
+        }
+        return Opened(cursor: cursor, memory: .mapped(base, size), size: Int64(size))
+    }
+
+    /// Opens `stream` with libpcap (taking ownership of it: it is closed on failure too) and
+    /// installs `filter`.
+    private static func openLibpcap(_ stream: UnsafeMutablePointer<FILE>, path: String, filter: String?,
+                                    bufferSize: Int) throws(CaptureError) -> Opened {
+        var buffer: UnsafeMutableRawPointer? = nil
+        if bufferSize > 0 {
+            let size = max(bufferSize, 128 << 10)
+            buffer = .allocate(byteCount: size, alignment: 16)
+            setvbuf(stream, buffer!.assumingMemoryBound(to: CChar.self), _IOFBF, size)
+        }
         let (opened, message) = PcapSupport.withErrorBuffer { errbuf in
             pcap_fopen_offline_with_tstamp_precision(stream, UInt32(PCAP_TSTAMP_PRECISION_NANO), errbuf)
         }
         guard let handle = opened else {
-            closeStream()
-            buffer.deallocate()
+            fclose(stream)
+            buffer?.deallocate()
             throw Self.openError(path: path, message: message)
         }
-
         if let filter {
             do throws(CaptureError) {
                 try PacketFilter.install(filter, on: handle)
             } catch {
                 pcap_close(handle)
-                buffer.deallocate()
+                buffer?.deallocate()
                 throw error
             }
         }
-
-        self.path = path
-        self.filter = filter
-        self.handle = handle
-        self.stream = stream
-        self.readBuffer = buffer
-        self.fileSize = size
-        self.linkType = pcap_datalink(handle)
-        self.snapshotLength = Int(pcap_snapshot(handle))
-        self.isSwapped = pcap_is_swapped(handle) != 0
-        self.majorVersion = Int(pcap_major_version(handle))
-        self.minorVersion = Int(pcap_minor_version(handle))
-        self.nanosecondsPerUnit = PcapSupport.nanosecondsPerUnit(handle)
+        return Opened(handle: handle, stream: stream, readBuffer: buffer)
     }
 
     deinit {
-        pcap_close(handle)   // also fcloses `stream`
-        readBuffer.deallocate()
+        if let handle { pcap_close(handle) }   // also fcloses `stream`
+        readBuffer?.deallocate()
+        switch memory {
+        case .none: break
+        case .mapped(let base, let size): munmap(base, size)
+        case .owned(let base): base.deallocate()
+        }
+        cursor?.deinitialize(count: 1)
+        cursor?.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// The number of packets delivered so far (packets rejected by the filter are not counted).
-    public var packetsRead: Int { delivered }
+    public var packetsRead: Int { state.pointee.delivered }
 
-    /// The current read offset in the file (`ftell(3)`), for progress reporting; 0 if unknown.
+    /// The current read offset in the file, for progress reporting; 0 if unknown.
     public var bytesRead: Int64 {
+        if let cursor { return Int64(cursor.pointee.offset) }
+        guard let stream else { return 0 }
         let offset = ftell(stream)
         return offset < 0 ? 0 : Int64(offset)
     }
