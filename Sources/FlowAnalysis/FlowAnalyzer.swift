@@ -87,16 +87,22 @@ public final class FlowAnalyzer {
     /// Feeds one packet. `time` is nanoseconds since the epoch; `bytes` is the captured frame
     /// (used to read ICMP type/code).
     public func process(_ packet: DecodedPacket, time: Int64, bytes: UnsafeRawBufferPointer) {
+        withUnsafePointer(to: packet) { process(packetAt: $0, time: time, bytes: bytes) }
+    }
+
+    /// Feeds one packet read in place (no copy of the `DecodedPacket`, which is several
+    /// hundred bytes): for callers that keep decoded packets in their own storage.
+    public func process(packetAt packet: UnsafePointer<DecodedPacket>, time: Int64, bytes: UnsafeRawBufferPointer) {
         summary.packets &+= 1
-        summary.bytes &+= UInt64(packet.wireLength)
+        summary.bytes &+= UInt64(packet.pointee.wireLength)
         if summary.firstTime == nil { summary.firstTime = time }
         summary.lastTime = time
-        let defects = packet.defects
+        let defects = packet.pointee.defects
         if !defects.isEmpty { summary.malformedPackets &+= 1 }
 
         expire(now: time)
 
-        guard let proto = packet.ipProtocol, let src = packet.sourceAddress, let dst = packet.destinationAddress else {
+        guard let proto = packet.pointee.ipProtocol, let src = packet.pointee.sourceAddress, let dst = packet.pointee.destinationAddress else {
             summary.otherPackets &+= 1
             return
         }
@@ -112,15 +118,15 @@ public final class FlowAnalyzer {
         }
         // Zeek drops packets with a bad IPv4 header checksum before connection lookup: their
         // addresses cannot be trusted.
-        if let v4 = packet.ipv4, v4.checksumStatus == .bad {
+        if let v4 = packet.pointee.ipv4, v4.checksumStatus == .bad {
             summary.badChecksumPackets &+= 1
             return
         }
-        let ipLength = UInt64(packet.ipLength)
+        let ipLength = UInt64(packet.pointee.ipLength)
 
         switch proto {
         case 6:
-            guard let tcp = packet.tcp else {
+            guard let tcp = packet.pointee.tcp else {
                 summary.otherPackets &+= 1
                 return
             }
@@ -130,21 +136,21 @@ public final class FlowAnalyzer {
                 && !defects.contains(.tcpDataOffsetBeyondCapture))
             processTCP(tcp, src: src, dst: dst, time: time, ipLength: ipLength, headerUsable: usable)
         case 17:
-            guard let udp = packet.udp else { summary.otherPackets &+= 1; return }
+            guard let udp = packet.pointee.udp else { summary.otherPackets &+= 1; return }
             summary.udpPackets &+= 1
             processUDP(udp, src: src, dst: dst, time: time, ipLength: ipLength)
         case 1, 58:
             // The ICMP header is 8 bytes (RFC 792, RFC 4443); non-first fragments carry none.
-            let o = packet.payloadOffset
-            guard !(packet.ipv4?.fragmentOffsetUnits ?? 0 > 0), !(packet.ipv6?.fragmentOffsetUnits ?? 0 > 0),
-                  packet.payloadLength >= 8, o >= 0, o + 2 <= bytes.count else {
+            let o = packet.pointee.payloadOffset
+            guard !(packet.pointee.ipv4?.fragmentOffsetUnits ?? 0 > 0), !(packet.pointee.ipv6?.fragmentOffsetUnits ?? 0 > 0),
+                  packet.pointee.payloadLength >= 8, o >= 0, o + 2 <= bytes.count else {
                 summary.otherPackets &+= 1
                 return
             }
             let type = bytes.load(fromByteOffset: o, as: UInt8.self)
             let code = bytes.load(fromByteOffset: o + 1, as: UInt8.self)
             summary.otherPackets &+= 1
-            processICMP(type: type, code: code, v6: proto == 58, length: packet.payloadLength, src: src, dst: dst,
+            processICMP(type: type, code: code, v6: proto == 58, length: packet.pointee.payloadLength, src: src, dst: dst,
                         time: time, ipLength: ipLength)
         default:
             summary.otherPackets &+= 1

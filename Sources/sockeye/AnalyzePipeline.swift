@@ -115,7 +115,8 @@ struct AnalyzePipeline {
             if !begun, batch.count > 0 { begun = true; beforeFirstRecord(batch.entries[0].time) }
             for i in 0..<batch.count {
                 let e = batch.entries + i
-                analyzer.process(e.pointee.packet, time: e.pointee.time, bytes: batch.frame(e.pointee))
+                analyzer.process(packetAt: UnsafePointer(e).pointer(to: \.packet)!, time: e.pointee.time,
+                                 bytes: batch.frame(e))
             }
             queue.recycle(batch)
             if !shouldContinue() {

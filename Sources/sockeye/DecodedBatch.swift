@@ -36,8 +36,9 @@ final class DecodedBatch: @unchecked Sendable {
         slab.deallocate()
     }
 
-    func frame(_ e: Entry) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: slab[e.offset..<(e.offset + e.length)])
+    /// The copied frame bytes of entry `e` (read in place: an `Entry` is too big to copy per packet).
+    func frame(_ e: UnsafePointer<Entry>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: slab.baseAddress! + e.pointee.offset, count: e.pointee.length)
     }
 }
 
