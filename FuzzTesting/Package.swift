@@ -31,6 +31,7 @@ let package = Package(
         .executableTarget(name: "FuzzChecksum", dependencies: ["FuzzCommon"], swiftSettings: fuzzing),
         .executableTarget(name: "FuzzCaptureFile", dependencies: ["FuzzCommon"], swiftSettings: fuzzing),
         .executableTarget(name: "FuzzAnalyzer", dependencies: ["FuzzCommon"], swiftSettings: fuzzing),
+        .executableTarget(name: "FuzzReports", dependencies: ["FuzzCommon"], swiftSettings: fuzzing),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,7 +29,11 @@ import Darwin
 
 /// The fuzz targets; the raw value is the Fixtures/fuzz/ subdirectory holding its regressions.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    case decode, roundtrip, checksum, capturefile, analyzer
+    case decode, roundtrip, checksum, capturefile, analyzer, reports
+
+    /// The Fixtures/fuzz/ subdirectory of regression inputs replayed through this target.
+    /// `reports` reads capture files like `capturefile`, so both replay that directory.
+    public var fixtureDirectory: String { self == .reports ? FuzzTarget.capturefile.rawValue : rawValue }
 }
 
 /// Invariant violations found while running one input.
@@ -66,8 +70,9 @@ public enum FuzzHarness {
         case .decode: runDecode(input, &f)
         case .roundtrip: runRoundTrip(input, &f)
         case .checksum: runChecksum(input, &f)
-        case .capturefile: runCaptureFile(input, &f)
+        case .capturefile: runCaptureFile(input, reports: false, &f)
         case .analyzer: runAnalyzer(input, &f)
+        case .reports: runCaptureFile(input, reports: true, &f)
         }
         return f
     }
@@ -621,61 +626,97 @@ extension FuzzHarness {
 // MARK: - FuzzCaptureFile
 
 extension FuzzHarness {
-    /// Where FuzzCaptureFile writes each input (one file per process, in memory when possible).
-    static let captureFilePath: String = {
-        var status = stat()
-        let dir = stat("/dev/shm", &status) == 0 ? "/dev/shm" : "/tmp"
-        return "\(dir)/sockeye-fuzz-\(getpid()).pcap"
-    }()
-
-    static func writeFile(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n <= 0 { return false }
-            done += n
-        }
-        return true
-    }
-
-    /// Input: a whole pcap or pcapng file. CaptureFile → decode every packet (invariants and
-    /// formatters) → FlowAnalyzer → finish(). Errors must be CaptureError values of the reading
-    /// kinds, with `packetsRead` equal to what was delivered.
-    static func runCaptureFile(_ input: UnsafeRawBufferPointer, _ f: inout FuzzFailures) {
-        let path = captureFilePath
-        guard writeFile(path, input) else { f.check(false, "cannot write \(path)"); return }
-        defer { unlink(path) }
+    /// Input: a whole pcap or pcapng file, read from memory (`CaptureFile(bytes:)`).
+    ///
+    /// `capturefile`: the in-memory classic-pcap reader and libpcap (`reader: .libpcap`, on an
+    /// `fmemopen` stream) must agree on the header fields, every record and the ending (error,
+    /// message, packets read); every packet is decoded (offset invariants) and fed to a
+    /// FlowAnalyzer whose records must satisfy the conn.log invariants.
+    /// `reports`: the same file through the packet formatters (text and JSON, every packet) and
+    /// every flow writer at the end (JSON lines must parse, TSV rows must be whole).
+    /// Errors must be CaptureError values of the reading kinds, with `packetsRead` equal to what
+    /// was delivered.
+    static func runCaptureFile(_ input: UnsafeRawBufferPointer, reports: Bool, _ f: inout FuzzFailures) {
         var delivered = 0
         var sink = CaptureSink()
+        var reference: CaptureFile? = nil
+        var ending: CaptureError? = nil
         do {
-            let file = try CaptureFile(path: path, filter: nil, readBufferSize: 0)
-            unlink(path)   // libpcap holds the stream; nothing is left behind if a check traps
-            while let record = try file.next() {
+            let file = try CaptureFile(bytes: input, name: "fuzz.pcap")
+            if !reports {
+                do {
+                    let other = try CaptureFile(bytes: input, name: "fuzz.pcap", reader: .libpcap)
+                    f.check(file.linkType == other.linkType && file.snapshotLength == other.snapshotLength
+                            && file.isSwapped == other.isSwapped && file.majorVersion == other.majorVersion
+                            && file.minorVersion == other.minorVersion,
+                            "header: memory \(file.linkType)/\(file.snapshotLength)/\(file.isSwapped)/\(file.majorVersion).\(file.minorVersion) vs libpcap \(other.linkType)/\(other.snapshotLength)/\(other.isSwapped)/\(other.majorVersion).\(other.minorVersion)")
+                    reference = other
+                } catch {
+                    f.check(false, "libpcap refuses what the memory reader opened: \(error)")
+                }
+            }
+            while true {
+                let record: PacketRecord?
+                do { record = try file.next() } catch { ending = error; break }
+                if let libpcap = reference {
+                    do {
+                        let expected = try libpcap.next()
+                        f.check((record == nil) == (expected == nil), "record \(delivered + 1): memory \(record == nil ? "ends" : "has one"), libpcap \(expected == nil ? "ends" : "has one")")
+                        if let record, let expected {
+                            f.check(record.timestamp == expected.timestamp && record.wireLength == expected.wireLength
+                                    && record.linkType == expected.linkType && record.bytes.elementsEqual(expected.bytes),
+                                    "record \(delivered + 1): memory \(record.timestamp)/\(record.wireLength)/\(record.captureLength) vs libpcap \(expected.timestamp)/\(expected.wireLength)/\(expected.captureLength)")
+                        }
+                    } catch {
+                        f.check(false, "record \(delivered + 1): libpcap fails (\(error)) where the memory reader \(record == nil ? "ends" : "delivers")")
+                        reference = nil
+                    }
+                }
+                guard let record else { break }
                 delivered += 1
                 f.check(record.captureLength == record.bytes.count, "record captureLength != bytes.count")
                 f.check(record.timestamp.nanoseconds < 1_000_000_000, "timestamp not normalised")
                 let link = LinkType(dlt: record.linkType)
                 let p = PacketDecoder().decode(record.bytes, linkType: link, wireLength: record.wireLength)
                 checkDecoded(p, record.bytes, requestedWire: record.wireLength, verified: true, &f)
-                checkFormatters(p, record.bytes, frame: delivered, timestamp: record.timestamp.totalNanoseconds, &f)
+                if reports {
+                    checkFormatters(p, record.bytes, frame: delivered, timestamp: record.timestamp.totalNanoseconds, &f)
+                }
                 sink.process(p, time: record.timestamp.totalNanoseconds, bytes: record.bytes)
                 if delivered >= 100_000 || !f.isEmpty { break }
             }
             f.check(file.packetsRead == delivered, "packetsRead \(file.packetsRead) != \(delivered) delivered")
+            if let ending, let reference {
+                do {
+                    _ = try reference.next()
+                    f.check(false, "memory reader: \(ending); libpcap does not fail there")
+                } catch {
+                    f.check(error == ending, "memory reader: \(ending); libpcap: \(error)")
+                }
+            }
         } catch {
-            switch error {
+            ending = error
+            f.check(delivered == 0, "open error after \(delivered) packets: \(error)")
+            if !reports {
+                do {
+                    _ = try CaptureFile(bytes: input, name: "fuzz.pcap", reader: .libpcap)
+                    f.check(false, "libpcap opens what the memory reader refused (\(error))")
+                } catch let other {
+                    f.check(other == error, "open: memory \(error) vs libpcap \(other)")
+                }
+            }
+        }
+        if let ending {
+            switch ending {
             case .notACaptureFile, .fileUnreadable:
-                f.check(delivered == 0, "open error after \(delivered) packets: \(error)")
+                f.check(delivered == 0, "open error after \(delivered) packets: \(ending)")
             case .damaged(_, _, let packetsRead):
                 f.check(packetsRead == delivered, "damaged after \(packetsRead) packets but \(delivered) delivered")
             default:
-                f.check(false, "unexpected error reading a file: \(error)")
+                f.check(false, "unexpected error reading a file: \(ending)")
             }
         }
-        sink.finish(&f)
+        sink.finish(writers: reports, &f)
     }
 }
 
@@ -700,14 +741,14 @@ struct CaptureSink {
         analyzer.process(p, time: time, bytes: bytes)
     }
 
-    func finish(_ f: inout FuzzFailures) {
+    func finish(writers: Bool, _ f: inout FuzzFailures) {
         analyzer.finish()
         let s = analyzer.summary
         f.check(s.packets == packets, "analyzer counted \(s.packets) packets, fed \(packets)")
         f.check(analyzer.activeFlows == 0, "\(analyzer.activeFlows) flows left after finish()")
         f.check(UInt64(records.records.count) == s.flows, "\(records.records.count) records for \(s.flows) flows")
         FuzzHarness.checkRecords(records.records, &f)
-        FuzzHarness.checkWriters(records.records, s, &f)
+        if writers { FuzzHarness.checkWriters(records.records, s, &f) }
     }
 }
 
@@ -719,7 +760,8 @@ extension FuzzHarness {
     static func checkRecords(_ records: [ConnectionRecord], _ f: inout FuzzFailures) {
         var uids = Set<String>()
         for r in records {
-            let id = "\(r.uid) \(r.proto) \(r.connState) '\(r.history)'"
+            // Only for failure messages (built lazily: interpolating enums costs a reflection call).
+            var id: String { "\(r.uid) \(r.proto) \(r.connState) '\(r.history)'" }
             // A new flow on a 5-tuple whose earlier flow was evicted or timed out, with the same
             // first-packet time (eviction at one timestamp, or time going backwards), gets the same
             // uid: the hash has no per-5-tuple counter beyond port reuse. Reported to FlowAnalysis.
@@ -939,7 +981,16 @@ extension FuzzHarness {
     }
 
     /// Runs the analyzer over `packets`; returns a digest of the records for the determinism check.
-    static func analyze(_ packets: [GeneratedPacket], _ config: FlowConfiguration, _ f: inout FuzzFailures) -> [String] {
+    /// What the determinism check compares.
+    struct RecordDigest: Equatable {
+        var uid: String
+        var state: ConnState
+        var history: String
+        var packets: [UInt64]
+        var closeReason: CloseReason
+    }
+
+    static func analyze(_ packets: [GeneratedPacket], _ config: FlowConfiguration, _ f: inout FuzzFailures) -> [RecordDigest] {
         let box = RecordBox()
         let analyzer = FlowAnalyzer(configuration: config) { box.records.append($0) }
         let decoder = PacketDecoder()
@@ -970,7 +1021,6 @@ extension FuzzHarness {
         f.check(analyzer.activeFlows == 0, "\(analyzer.activeFlows) flows left after finish()")
         f.check(UInt64(records.count) == s.flows, "\(records.count) records for \(s.flows) flows")
         checkRecords(records, &f)
-        checkWriters(records, s, &f)
 
         // Per 5-tuple: every fed packet is in exactly one record (bad-checksum ones may be left out).
         var pkts = [Int](repeating: 0, count: 3), bytes = pkts, udpBytes = pkts
@@ -998,15 +1048,14 @@ extension FuzzHarness {
                     "flow \(k): records count \(bytes[k]) IP bytes, fed \(ipBytes[k]) (\(badIPBytes[k]) in bad-checksum packets)")
             f.check(udpBytes[k] <= udpPayload[k], "flow \(k): UDP bytes \(udpBytes[k]) > \(udpPayload[k]) payload fed")
         }
-        return records.map {
-            "\($0.uid) \($0.connState) \($0.history) \($0.originatorPackets)/\($0.responderPackets) \($0.closeReason)"
-        }
+        return records.map { RecordDigest(uid: $0.uid, state: $0.connState, history: $0.history,
+                                          packets: [$0.originatorPackets, $0.responderPackets], closeReason: $0.closeReason) }
     }
 }
 #else
 struct CaptureSink {
     mutating func process(_ p: DecodedPacket, time: Int64, bytes: UnsafeRawBufferPointer) {}
-    func finish(_ f: inout FuzzFailures) {}
+    func finish(writers: Bool, _ f: inout FuzzFailures) {}
 }
 
 extension FuzzHarness {
@@ -1148,7 +1197,7 @@ import Testing
         .appendingPathComponent("Fixtures/fuzz")
 
     static func inputs(_ target: FuzzTarget) -> [URL] {
-        let dir = fixtures.appendingPathComponent(target.rawValue)
+        let dir = fixtures.appendingPathComponent(target.fixtureDirectory)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
         return names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().map { dir.appendingPathComponent($0) }
     }
