@@ -427,22 +427,38 @@ extension FlowState {
     }
 }
 
-/// Remembers, for recently created flows, the next free reuse index per (5-tuple, start time),
-/// in a fixed direct-mapped table (4096 entries, no growth). A new flow whose uid inputs match a
-/// remembered one gets the next index, so its uid differs; a flow that matches nothing keeps its
-/// index (0 for ordinary flows), so ordinary uids do not depend on the rest of the capture.
+/// Keeps uids distinct. A uid hashes (5-tuple, start time, reuse index), so two flows collide
+/// only when the same 5-tuple starts twice at the same nanosecond: several flows created at one
+/// timestamp (eviction, port reuse), or time going backwards to an earlier flow's start.
+///
+/// - Flows created at the latest time seen are remembered exactly (per 5-tuple, the next free
+///   index); the list is cleared when time advances, so it holds only that instant's creations.
+/// - A flow whose start lies before the latest time seen (the capture's time went backwards)
+///   cannot be checked against every earlier flow without unbounded memory; it gets an index
+///   with bit 31 set and a running count of such flows instead, which no in-order flow uses.
+///
+/// Ordinary flows (in time order, distinct start per 5-tuple) keep their proposed index (0, or
+/// the previous flow's + 1 on port reuse), so their uids do not depend on the rest of the capture.
 struct UIDGuard {
-    private static let size = 1 << 12
-    private var tags = [UInt64](repeating: 0, count: UIDGuard.size)
-    private var next = [UInt32](repeating: 0, count: UIDGuard.size)
+    private var latest: Int64 = .min
+    private var createdAtLatest: [FlowKey: UInt32] = [:]
+    private var backwards: UInt32 = 0
+    private static let backwardsBit: UInt32 = 0x8000_0000
 
     mutating func distinctReuseIndex(key: FlowKey, startTime: Int64, proposed: UInt32) -> UInt32 {
-        let tag = (key.mixedHash ^ (UInt64(bitPattern: startTime) &* 0x9E37_79B9_7F4A_7C15)) | 1
-        let slot = Int(truncatingIfNeeded: tag >> 20) & (Self.size - 1)
-        var index = proposed
-        if tags[slot] == tag { index = max(index, next[slot]) }
-        tags[slot] = tag
-        next[slot] = index &+ 1
+        if startTime < latest {
+            backwards = (backwards &+ 1) & ~Self.backwardsBit
+            return Self.backwardsBit | backwards
+        }
+        if startTime > latest {
+            latest = startTime
+            if !createdAtLatest.isEmpty {
+                createdAtLatest.removeAll(keepingCapacity: createdAtLatest.count <= 1024)
+            }
+        }
+        var index = min(proposed & ~Self.backwardsBit, ~Self.backwardsBit - 1)
+        if let next = createdAtLatest[key] { index = max(index, next) }
+        createdAtLatest[key] = index &+ 1
         return index
     }
 }
