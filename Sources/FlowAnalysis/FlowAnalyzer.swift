@@ -432,7 +432,8 @@ extension FlowState {
 /// timestamp (eviction, port reuse), or time going backwards to an earlier flow's start.
 ///
 /// - Flows created at the latest time seen are remembered exactly (per 5-tuple, the next free
-///   index); the list is cleared when time advances, so it holds only that instant's creations.
+///   index); the list is cleared when time advances, so it holds only that instant's creations
+///   (at most 65,536; more flows at one instant get marked indexes, below).
 /// - A flow whose start lies before the latest time seen (the capture's time went backwards)
 ///   cannot be checked against every earlier flow without unbounded memory; it gets an index
 ///   with bit 31 set and a running count of such flows instead, which no in-order flow uses.
@@ -444,12 +445,16 @@ struct UIDGuard {
     private var createdAtLatest: [FlowKey: UInt32] = [:]
     private var backwards: UInt32 = 0
     private static let backwardsBit: UInt32 = 0x8000_0000
+    /// At most this many 5-tuples are remembered for one instant; beyond, flows get marked indexes.
+    private static let instantLimit = 65_536
+
+    private mutating func marked() -> UInt32 {
+        backwards = (backwards &+ 1) & ~Self.backwardsBit
+        return Self.backwardsBit | backwards
+    }
 
     mutating func distinctReuseIndex(key: FlowKey, startTime: Int64, proposed: UInt32) -> UInt32 {
-        if startTime < latest {
-            backwards = (backwards &+ 1) & ~Self.backwardsBit
-            return Self.backwardsBit | backwards
-        }
+        if startTime < latest { return marked() }
         if startTime > latest {
             latest = startTime
             if !createdAtLatest.isEmpty {
@@ -457,7 +462,12 @@ struct UIDGuard {
             }
         }
         var index = min(proposed & ~Self.backwardsBit, ~Self.backwardsBit - 1)
-        if let next = createdAtLatest[key] { index = max(index, next) }
+        if let next = createdAtLatest[key] {
+            index = max(index, next)
+        } else if createdAtLatest.count >= Self.instantLimit {
+            // A flood of flows at one timestamp: bound the memory, stay distinct.
+            return marked()
+        }
         createdAtLatest[key] = index &+ 1
         return index
     }

@@ -119,6 +119,47 @@ import PacketCodec
         #expect((a.first?.count ?? 0) >= 12)
     }
 
+    @Test("time going backwards to an earlier flow's start still gives a distinct uid")
+    func uidsDistinctWhenTimeGoesBackwards() {
+        var t = Trace()
+        t.tcp(true, .ack, seq: 7000, ack: 9000, at: 100)      // flow 1 starts at 100 s
+        t.tcp(true, .ack, seq: 7000, ack: 9000, at: 1000)     // flow 1 timed out; flow 2
+        t.udp(true, payload: 1, at: 2000)                     // (another 5-tuple) expires flow 2
+        t.tcp(true, .ack, seq: 7000, ack: 9000, at: 100)      // back to 100 s: flow 3
+        let records = t.run().records.filter { $0.proto == .tcp }
+        #expect(records.count == 3)
+        #expect(records.map(\.startTime) == [Trace.ns(100), Trace.ns(1000), Trace.ns(100)])
+        #expect(Set(records.map(\.uid)).count == 3)
+        // In-order flows keep the uid they would have in any capture.
+        var alone = Trace()
+        alone.tcp(true, .ack, seq: 7000, ack: 9000, at: 100)
+        #expect(alone.run().records.first?.uid == records[0].uid)
+    }
+
+    @Test("more flows at one instant than the guard remembers: uids stay distinct")
+    func uidsDistinctInAFloodAtOneInstant() {
+        // 70,000 5-tuples, every SYN at the same nanosecond, the table capped at 1,000 so flows
+        // are evicted and recreated while the instant lasts.
+        var frames: [(time: Int64, bytes: [UInt8])] = []
+        for i in 0..<70_000 {
+            var t = Trace(client: Host(address: IPAddress(ipv4: 0x0a00_0000 | UInt32(i / 60_000)), port: UInt16(1024 + i % 60_000)))
+            t.tcp(true, .syn, seq: 1, at: 5)
+            if i < 100 { t.tcp(true, .syn, seq: 99, at: 5) }   // a second SYN on a few
+            frames += t.frames
+        }
+        var records: [ConnectionRecord] = []
+        var config = FlowConfiguration()
+        config.maxFlows = 1_000
+        let analyzer = FlowAnalyzer(configuration: config) { records.append($0) }
+        let decoder = PacketDecoder()
+        for f in frames {
+            f.bytes.withUnsafeBytes { analyzer.process(decoder.decode($0, linkType: .rawIP), time: f.time, bytes: $0) }
+        }
+        analyzer.finish()
+        #expect(records.count >= 70_000)
+        #expect(Set(records.map(\.uid)).count == records.count)
+    }
+
     @Test func keepEventsRecordsPacketsInRoleOrder() throws {
         var config = FlowConfiguration()
         config.keepEvents = true
