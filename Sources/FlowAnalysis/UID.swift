@@ -8,25 +8,31 @@
 /// different bases, then finalised with a SplitMix64 mix; Swift's `Hasher` is seeded per process
 /// and cannot be used here.
 enum FlowUID {
+    /// "C" + up to 11 + up to 11 base62 digits. Allocates only the returned string.
     static func make(key: FlowKey, startTime: Int64, reuseIndex: UInt32) -> String {
-        var words: [UInt64] = [key.a0, key.a1, key.b0, key.b1, key.meta, UInt64(bitPattern: startTime), UInt64(reuseIndex)]
-        let h1 = fnv(&words, basis: 0xcbf2_9ce4_8422_2325)
-        let h2 = fnv(&words, basis: 0x84222325_cbf29ce4)
+        let words = (key.a0, key.a1, key.b0, key.b1, key.meta, UInt64(bitPattern: startTime), UInt64(reuseIndex))
+        let h1 = fnv(words, basis: 0xcbf2_9ce4_8422_2325)
+        let h2 = fnv(words, basis: 0x84222325_cbf29ce4)
         let hi = splitmix(h1)
-        let lo = UInt32(truncatingIfNeeded: splitmix(h2 ^ hi))
-        return "C" + base62(hi) + base62(UInt64(lo))
+        let lo = UInt64(UInt32(truncatingIfNeeded: splitmix(h2 ^ hi)))
+        return String(unsafeUninitializedCapacity: 23) { out in
+            out[0] = UInt8(ascii: "C")
+            let n = writeBase62(hi, into: out, at: 1)
+            return writeBase62(lo, into: out, at: n)
+        }
     }
 
-    private static func fnv(_ words: inout [UInt64], basis: UInt64) -> UInt64 {
+    private static func fnv(_ w: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64), basis: UInt64) -> UInt64 {
         var h = basis
-        for w in words {
-            var v = w
+        func mix(_ word: UInt64) {
+            var v = word
             for _ in 0..<8 {
                 h ^= v & 0xff
                 h = h &* 0x0000_0100_0000_01b3
                 v >>= 8
             }
         }
+        mix(w.0); mix(w.1); mix(w.2); mix(w.3); mix(w.4); mix(w.5); mix(w.6)
         return h
     }
 
@@ -37,16 +43,24 @@ enum FlowUID {
         return z ^ (z >> 31)
     }
 
-    private static let digits = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+    /// Writes `value` in base 62 (most significant digit first, no padding; "0" for zero) at
+    /// `start`; returns the index after it. Needs room for 11 digits.
+    private static func writeBase62(_ value: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        let digits: StaticString = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        var count = 1
+        var rest = value / 62
+        while rest > 0 { count += 1; rest /= 62 }
+        var v = value
+        var i = start + count - 1
+        repeat {
+            out[i] = digits.utf8Start[Int(v % 62)]
+            v /= 62
+            i -= 1
+        } while v > 0
+        return start + count
+    }
 
     static func base62(_ value: UInt64) -> String {
-        if value == 0 { return "0" }
-        var v = value
-        var out: [UInt8] = []
-        while v > 0 {
-            out.append(digits[Int(v % 62)])
-            v /= 62
-        }
-        return String(decoding: out.reversed(), as: UTF8.self)
+        String(unsafeUninitializedCapacity: 11) { writeBase62(value, into: $0, at: 0) }
     }
 }

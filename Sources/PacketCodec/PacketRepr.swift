@@ -81,6 +81,7 @@ extension PacketRepr {
     public func encode(options: EncodeOptions = .standard) -> [UInt8] {
         // Transport segment first: the network header needs its length.
         var segment: [UInt8] = []
+        segment.reserveCapacity(60 + payload.count)   // the largest TCP header, so no regrowth
         var segmentProtocol: UInt8?
         switch transport {
         case .tcp(var tcp, let tcpOptions):
