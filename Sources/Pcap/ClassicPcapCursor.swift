@@ -134,13 +134,20 @@ internal struct ClassicPcapCursor {
         let captured = Int(load(offset &+ 8))
         let available = size &- start
         guard _fastPath(captured <= fastLimit && captured <= available) else { return unusual() }
+        return take(count: captured, stored: captured)
+    }
+
+    /// The record at ``offset`` with its first `count` bytes; moves past its `stored` bytes.
+    @inlinable @inline(__always)
+    mutating func take(count: Int, stored: Int) -> PacketRecord {
         if releasesPages && _slowPath(offset >= nextRelease) { advise() }
+        let start = offset &+ Self.recordHeaderLength
         let record = PacketRecord(
             timestamp: timestamp(),
             wireLength: Int(load(offset &+ 12)),
             linkType: linkType,
-            bytes: UnsafeRawBufferPointer(start: base + start, count: captured))
-        offset = start &+ captured
+            bytes: UnsafeRawBufferPointer(start: base + start, count: count))
+        offset = start &+ stored
         return record
     }
 
@@ -176,13 +183,7 @@ internal struct ClassicPcapCursor {
                 damage = "truncated dump file; tried to read \(captured) captured bytes, only got \(available)"
                 return nil
             }
-            let record = PacketRecord(
-                timestamp: timestamp(),
-                wireLength: Int(load(offset + 12)),
-                linkType: linkType,
-                bytes: UnsafeRawBufferPointer(start: base + start, count: snapshot))
-            offset = start + Int(captured)
-            return record
+            return take(count: snapshot, stored: Int(captured))
         }
         damage = "truncated dump file; tried to read \(captured) captured bytes, only got \(available)"
         return nil
