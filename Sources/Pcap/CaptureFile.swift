@@ -179,7 +179,8 @@ public final class CaptureFile {
             if kind == S_IFREG { size = Int64(status.st_size); regular = true }
         }
 
-        if reader == .automatic, filter == nil, regular, size >= 24, size <= Int64(Int.max),
+        // Standard input is never mapped: a redirected file may already be partly read.
+        if reader == .automatic, filter == nil, regular, path != "-", size >= 24,
            let opened = Self.map(stream, size: Int(size)) {
             fclose(stream)   // the mapping stays valid
             self.init(path: path, filter: nil, opened: opened)
