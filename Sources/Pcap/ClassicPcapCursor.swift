@@ -69,17 +69,11 @@ internal struct ClassicPcapCursor {
         case 0x4d3c_b2a1: swapped = true; scale = 1
         default: return nil
         }
-        func u16(_ at: Int) -> UInt16 {
-            let v = base.loadUnaligned(fromByteOffset: at, as: UInt16.self).littleEndian
-            return swapped ? v.byteSwapped : v
-        }
-        func u32(_ at: Int) -> UInt32 {
-            let v = base.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
-            return swapped ? v.byteSwapped : v
-        }
-        guard u16(4) == 2, u16(6) == 4,
-              let dlt = Self.dataLink(forLinkType: u32(20), swapped: swapped) else { return nil }
-        let snaplen = u32(16)
+        guard Self.load(base, 4, as: UInt16.self, swapped: swapped) == 2,
+              Self.load(base, 6, as: UInt16.self, swapped: swapped) == 4,
+              let dlt = Self.dataLink(forLinkType: Self.load(base, 20, as: UInt32.self, swapped: swapped),
+                                      swapped: swapped) else { return nil }
+        let snaplen = Self.load(base, 16, as: UInt32.self, swapped: swapped)
         self.base = base
         self.size = size
         self.offset = Self.headerLength
@@ -106,11 +100,15 @@ internal struct ClassicPcapCursor {
         }
     }
 
+    /// The file-order integer at `base + at` (little-endian on disk unless `swapped`).
     @inlinable @inline(__always)
-    func load(_ at: Int) -> UInt32 {
-        let v = base.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
+    static func load<T: FixedWidthInteger>(_ base: UnsafeRawPointer, _ at: Int, as type: T.Type, swapped: Bool) -> T {
+        let v = T(littleEndian: base.loadUnaligned(fromByteOffset: at, as: T.self))
         return swapped ? v.byteSwapped : v
     }
+
+    @inlinable @inline(__always)
+    func load(_ at: Int) -> UInt32 { Self.load(base, at, as: UInt32.self, swapped: swapped) }
 
     /// The current record's time stamp as libpcap 1.10 delivers it: the 32-bit fields are
     /// signed in a file of the host's byte order but come out of `SWAPLONG` unsigned in a

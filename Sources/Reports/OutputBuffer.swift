@@ -83,14 +83,6 @@ public final class OutputBuffer {
     }
 
     @inline(__always)
-    private func put(_ b0: UInt8, _ b1: UInt8) {
-        let p = reserve(2)
-        p[0] = b0
-        p[1] = b1
-        storage.pointee.count &+= 2
-    }
-
-    @inline(__always)
     private func put(_ buffer: UnsafeBufferPointer<UInt8>) {
         guard let source = buffer.baseAddress, buffer.count > 0 else { return }
         reserve(buffer.count).update(from: source, count: buffer.count)
