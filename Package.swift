@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Pcap", targets: ["Pcap"]),
         .library(name: "FlowAnalysis", targets: ["FlowAnalysis"]),
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "FlowPipeline", targets: ["FlowPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,10 +24,12 @@ let package = Package(
         .target(name: "Pcap", dependencies: ["CPcap"]),
         .target(name: "FlowAnalysis", dependencies: ["PacketCodec"]),
         .target(name: "Reports", dependencies: ["PacketCodec", "FlowAnalysis"]),
+        // Capture source -> decode -> analyze on two threads, with back-pressure and payload policies.
+        .target(name: "FlowPipeline", dependencies: ["PacketCodec", "Pcap", "FlowAnalysis"]),
         .executableTarget(
             name: "sockeye",
             dependencies: [
-                "PacketCodec", "Pcap", "FlowAnalysis", "Reports",
+                "PacketCodec", "Pcap", "FlowAnalysis", "Reports", "FlowPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -36,7 +39,8 @@ let package = Package(
         .testTarget(name: "PcapTests", dependencies: ["Pcap", "PacketCodec"]),
         .testTarget(name: "FlowAnalysisTests", dependencies: ["FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "FlowAnalysis", "PacketCodec", "Pcap"]),
-        .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap", "FlowAnalysis"]),
+        .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap", "FlowAnalysis", "FlowPipeline"]),
+        .testTarget(name: "FlowPipelineTests", dependencies: ["FlowPipeline", "FlowAnalysis", "PacketCodec", "Pcap"]),
         // Runs `sockeye live` on lo with real traffic; needs root or CAP_NET_RAW.
         .testTarget(name: "LiveCaptureCLITests", dependencies: ["sockeye"]),
     ],

@@ -32,8 +32,8 @@ run() { # name, args...
 n=0
 for c in "${captures[@]}"; do
   if [[ "$c" == corpus/* ]]; then path="$SHARED/$c"; else path="$ROOT/$c"; fi
-  for fmt in text json zeek csv; do run "$c/analyze.$fmt" analyze -q "$path" --format "$fmt"; done
-  run "$c/analyze.ladder" analyze -q "$path" --ladder
+  for fmt in text json zeek csv; do run "$c/analyze.$fmt" analyze "$path" --format "$fmt"; done
+  run "$c/analyze.ladder" analyze "$path" --ladder
   for fmt in text json; do run "$c/packets.$fmt" packets "$path" --format "$fmt"; done
   n=$((n + 1))
 done

@@ -25,6 +25,8 @@ extension LiveCapture {
     /// - Parameters:
     ///   - count: stop after this many packets (`nil`: no limit).
     ///   - duration: stop after this much time (`nil`: no limit).
+    ///   - onIdle: called each time the kernel has no packet waiting, before the loop sleeps (e.g.
+    ///     to hand a partly filled batch to another thread: a burst fills batches, a lull flushes them).
     /// - Returns: why the loop ended.
     /// - Throws: ``CaptureError/captureFailed(message:)`` with `pcap_geterr` text if reading fails
     ///   (e.g. the interface went down or away).
@@ -32,6 +34,7 @@ extension LiveCapture {
     public func loop(
         count: Int? = nil,
         duration: Duration? = nil,
+        onIdle: (() -> Void)? = nil,
         _ body: (borrowing PacketRecord) -> Void
     ) throws(CaptureError) -> LoopEnd {
         let limit = count ?? .max
@@ -53,6 +56,7 @@ extension LiveCapture {
                 if let deadline, clock.now >= deadline { return .durationElapsed }
             } else if status == 0 {
                 // Nothing to read right now (non-blocking) or a read timeout (blocking mode).
+                onIdle?()
                 var wait = readTimeoutMilliseconds
                 if let deadline {
                     let remaining = deadline - clock.now

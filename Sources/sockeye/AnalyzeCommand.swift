@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlowAnalysis
+import FlowPipeline
 import PacketCodec
 import Pcap
 import Reports
@@ -10,7 +11,7 @@ import Darwin
 #endif
 
 /// `sockeye analyze FILE… [-f BPF] [--format text|json|zeek|csv] [-o PATH] [--flow UID]
-/// [--ladder [--ladder-format text|svg|mermaid]] [--quiet] [--tcp-timeout S] [--udp-timeout S]
+/// [--ladder [--ladder-format text|svg|mermaid]] [--quiet] [--no-summary] [--tcp-timeout S] [--udp-timeout S]
 /// [--max-flows N]`: the flow report.
 ///
 /// Several files are analyzed as one capture: their packets are merged in timestamp order
@@ -58,35 +59,22 @@ struct Analyze: ParsableCommand {
     @Option(help: "Ladder diagram format: text, svg or mermaid.")
     var ladderFormat: LadderDiagram.Format = .text
 
-    @Flag(name: [.short, .long], help: "No progress line on stderr, and no summary section in the text report.")
+    @Flag(name: [.short, .long], help: "No progress line on stderr.")
     var quiet = false
 
-    @Option(help: ArgumentHelp("TCP inactivity timeout in seconds (default 300, as Zeek).", valueName: "seconds"))
-    var tcpTimeout: Double?
+    @Flag(help: "Leave the summary section out of the text report.")
+    var noSummary = false
 
-    @Option(help: ArgumentHelp("UDP inactivity timeout in seconds (default 60, as Zeek).", valueName: "seconds"))
-    var udpTimeout: Double?
-
-    @Option(help: "Most flows tracked at once; beyond it the least recently active flow is written early (evicted). Default 200000 (about 1.2 KB each).")
-    var maxFlows: Int?
-
-    @Flag(help: "Do not verify IPv4, TCP and UDP checksums.")
-    var noChecksums = false
+    @OptionGroup var flowOptions: FlowOptions
 
     func validate() throws {
-        if let t = tcpTimeout, !(t > 0 && t.isFinite) { throw ValidationError("--tcp-timeout must be a positive number of seconds") }
-        if let t = udpTimeout, !(t > 0 && t.isFinite) { throw ValidationError("--udp-timeout must be a positive number of seconds") }
-        if let m = maxFlows, m < 1 { throw ValidationError("--max-flows must be at least 1") }
         if ladder && ladderFormat != .text && flow == nil {
             throw ValidationError("--ladder-format \(ladderFormat.rawValue) draws one connection: add --flow UID")
         }
     }
 
     var flowConfiguration: FlowConfiguration {
-        var c = FlowConfiguration()
-        if let t = tcpTimeout { c.tcpInactivityTimeout = Int64(min(t, 1e9) * 1e9) }
-        if let t = udpTimeout { c.udpInactivityTimeout = Int64(min(t, 1e9) * 1e9) }
-        if let m = maxFlows { c.maxFlows = m }
+        var c = flowOptions.configuration
         c.keepEvents = ladder
         return c
     }
@@ -102,39 +90,61 @@ struct Analyze: ParsableCommand {
             }
         }
 
-        let descriptor: Int32
+        let outputFile: OutputFile?
         if let output {
-            descriptor = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            if descriptor < 0 {
-                writeToStandardError("sockeye: \(output): \(String(cString: strerror(errno)))")
+            do {
+                outputFile = try OutputFile.open(output, inputs: files)
+            } catch .sameAsInput(let input) {
+                writeToStandardError("sockeye: refusing to write the output over an input: \(output) is \(input)")
+                throw ExitCode(64)
+            } catch .cannotCreate(let path, let e) {
+                writeToStandardError("sockeye: \(path): \(String(cString: strerror(e)))")
                 throw ExitCode(73)
             }
         } else {
-            descriptor = 1
+            outputFile = nil
         }
-        defer { if descriptor != 1 { close(descriptor) } }
+        let descriptor = outputFile?.descriptor ?? 1
         // A closed pipe (`sockeye analyze … | head`) becomes EPIPE on write, not a signal.
         signal(SIGPIPE, SIG_IGN)
 
         let out = OutputBuffer(fileDescriptor: descriptor)
         let sink = makeSink(out)
-        let pipeline = AnalyzePipeline(
-            files: captures, decoder: PacketDecoder(verifyChecksums: !noChecksums), configuration: flowConfiguration,
-            progress: ProgressReporter(totalBytes: captures.reduce(0) { $0 + $1.fileSize }, quiet: quiet))
+        let pipeline = FlowPipeline(files: captures, decoder: flowOptions.decoder,
+                                    configuration: flowConfiguration)
+        let progress = ProgressReporter(totalBytes: captures.reduce(0) { $0 + $1.fileSize }, quiet: quiet)
+        if let progress {
+            pipeline.onProgress = { packets, bytes in progress.update(packets: packets, bytesRead: bytes) }
+        }
+        // Ctrl-C / SIGTERM: stop reading, finish and write what was read, then exit 128 + signal.
+        let interruption = Interruption { pipeline.stop() }
         let wanted = flow
-        let (summary, errors) = pipeline.run(
-            beforeFirstRecord: { sink.begin(firstPacketTime: $0) },
+        let result = pipeline.run(
+            onStart: { sink.begin(firstPacketTime: $0) },
+            shouldContinue: { !out.writeFailed },
             onRecord: { record in
                 if let wanted, record.uid != wanted { return }
                 sink.write(record)
-            },
-            shouldContinue: { !out.writeFailed })
+            })
+        progress?.finish()
+        let (summary, errors) = (result.summary, result.errors)
+        interruption.cancel()
         sink.finish(summary: summary)
         out.flush()
 
         if out.writeFailed && out.writeErrno != EPIPE {
+            outputFile?.discard()
             writeToStandardError("sockeye: \(output ?? "standard output"): \(String(cString: strerror(out.writeErrno)))")
             throw ExitCode(74)
+        }
+        if let outputFile, let e = outputFile.commit() {
+            writeToStandardError("sockeye: \(outputFile.path): \(String(cString: strerror(e)))")
+            throw ExitCode(74)
+        }
+        if let status = interruption.exitStatus {
+            for error in errors { writeToStandardError(error.description) }
+            writeToStandardError("sockeye: interrupted after \(result.packetsRead) packets")
+            throw ExitCode(status)
         }
         if let first = errors.first {
             for error in errors { writeToStandardError(error.description) }
@@ -152,7 +162,7 @@ struct Analyze: ParsableCommand {
         switch format {
         case .text:
             let report = FlowTextReport(output: out)
-            report.includesSummary = !quiet
+            report.includesSummary = !noSummary
             writer = report
         case .json: writer = FlowJSONWriter(output: out)
         case .zeek: writer = ZeekTSVWriter(output: out)

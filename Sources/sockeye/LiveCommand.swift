@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import FlowAnalysis
+import FlowPipeline
 import PacketCodec
 import Pcap
 import Reports
@@ -13,9 +14,10 @@ import Glibc
 /// Ctrl-C or SIGTERM).
 ///
 /// Capture runs on its own thread and hands packets to the analysis thread through a bounded
-/// `PacketHandoff`; slow output therefore never blocks `pcap_next_ex`. `-w` writes every
-/// captured packet on the capture thread, before the hand-off, so the file is complete even if
-/// the hand-off had to drop.
+/// `FlowPipeline` with the drop policy (the capture thread decodes and never waits for the
+/// analysis); slow output therefore never blocks `pcap_next_ex`. `-w` writes every captured
+/// packet on the capture thread, before the hand-off, so the file is complete even if the
+/// hand-off had to drop.
 struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture on an interface and report connections as they open and close.")
@@ -53,6 +55,8 @@ struct Live: ParsableCommand {
     @Option(help: "Kernel capture buffer size in MiB.")
     var bufferSize: Int = 64
 
+    @OptionGroup var flowOptions: FlowOptions
+
     func validate() throws {
         if let count, count <= 0 { throw ValidationError("--count must be positive") }
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive") }
@@ -74,22 +78,9 @@ struct Live: ParsableCommand {
         writeToStandardError("sockeye: listening on \(interface), link-type \(LinkType(dlt: capture.linkType)), snapshot length \(capture.snapshotLength) bytes")
 
         // Stop cleanly on Ctrl-C and SIGTERM: the handler only asks the capture loop to end.
+        // Like tcpdump, a capture stopped this way exits 0: it is the normal way to end one.
         let stop = capture.stopHandle
-        var signalSources: [DispatchSourceSignal] = []
-        // A parent may have left these blocked (threads of test runners and some supervisors
-        // do); the capture must still stop on them.
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.stop() }
-            source.resume()
-            signalSources.append(source)
-        }
+        let interruption = Interruption { stop.stop() }
 
         // libpcap's Linux reader keeps polling while no packet arrives, so the loop's own
         // deadline check would wait for traffic: a timer ends an idle capture on time.
@@ -97,47 +88,21 @@ struct Live: ParsableCommand {
             DispatchQueue.global().asyncAfter(deadline: .now() + duration) { stop.stop() }
         }
 
-        let handoff = PacketHandoff()
-        let captureDone = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var captureError: CaptureError?
+        let pipeline = FlowPipeline(live: capture, count: count, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
+                                    decoder: flowOptions.decoder, configuration: flowOptions.configuration)
         nonisolated(unsafe) var captured = 0
-        let limit = count
-        let runFor = duration.map { Duration.milliseconds(Int64($0 * 1000)) }
-        let captureThread = UnsafeSendable((capture, saver))
-        DispatchQueue.global(qos: .userInitiated).async {
-            let (capture, saver) = captureThread.value
-            do {
-                try capture.loop(count: limit, duration: runFor) { record in
-                    saver?.write(record)
-                    captured += 1
-                    handoff.push(time: record.timestamp.totalNanoseconds, wireLength: record.wireLength, bytes: record.bytes)
-                }
-            } catch {
-                captureError = (error as? CaptureError) ?? .captureFailed(message: "\(error)")
-            }
-            handoff.finish()
-            captureDone.signal()
+        pipeline.onPacketRead = { record in
+            saver?.write(record)
+            captured += 1
         }
-
         let out = OutputBuffer(fileDescriptor: 1)
         let session = LiveSession(format: format, output: out)
-        let decoder = PacketDecoder()
-        let linkType = LinkType(dlt: capture.linkType)
-        let analyzer = FlowAnalyzer(configuration: FlowConfiguration()) { session.ended($0) }
-        analyzer.onEvent = { session.event($0) }
-        while handoff.drain(timeout: .milliseconds(200), { time, wireLength, bytes in
-            let packet = decoder.decode(bytes, linkType: linkType, wireLength: wireLength)
-            analyzer.process(packet, time: time, bytes: bytes)
-        }) {
-            // Idle: let timeouts fire on wall-clock time so quiet flows still end.
-            analyzer.advance(to: wallClockNanoseconds())
-            out.flush()
-        }
-        captureDone.wait()
-        for source in signalSources { source.cancel() }
-        analyzer.finish()
+        let result = pipeline.run(onEvent: { session.event($0) }, onIdle: { out.flush() },
+                                  onRecord: { session.ended($0) })
+        interruption.cancel()
         do { try saver?.close() } catch { writeToStandardError(error.description) }
-        session.finish(summary: analyzer.summary)
+        session.finish(summary: result.summary)
+        let captureError = result.errors.first
 
         let stats = try? capture.statistics()
         var lines = ["\(captured) packets captured"]
@@ -146,7 +111,7 @@ struct Live: ParsableCommand {
             lines.append("\(stats.droppedByKernel) packets dropped by kernel")
             if stats.droppedByInterface != 0 { lines.append("\(stats.droppedByInterface) packets dropped by interface") }
         }
-        let handoffDrops = handoff.dropped
+        let handoffDrops = result.droppedPackets
         if handoffDrops != 0 { lines.append("\(handoffDrops) packets dropped by the analysis hand-off (analysis too slow)") }
         if format == .json {
             out.append("{\"event\":\"stats\",\"captured\":"); out.append(int: captured)
@@ -160,18 +125,6 @@ struct Live: ParsableCommand {
         writeToStandardError(lines.joined(separator: "\n"))
         if let captureError { throw failure(reporting: captureError) }
     }
-}
-
-/// Wraps non-Sendable values handed to the capture thread, which is their only user.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
-
-func wallClockNanoseconds() -> Int64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_REALTIME, &ts)
-    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
 
 /// Renders live events and the final report in one of the live formats.
@@ -219,7 +172,9 @@ final class LiveSession {
 
     /// A flow ended (closed, timed out, evicted, reused) or the capture stopped (end of input).
     func ended(_ r: ConnectionRecord) {
-        records.append(r)
+        // Only the text format prints a report of every flow at the end; the others stream and
+        // keep nothing, so a long capture's memory follows its open flows.
+        if format == .text { records.append(r) }
         switch format {
         case .text:
             guard r.closeReason != .endOfInput else { return }

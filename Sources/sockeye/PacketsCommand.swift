@@ -2,6 +2,11 @@ import ArgumentParser
 import PacketCodec
 import Pcap
 import Reports
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `sockeye packets FILE [--filter BPF] [--count N] [--format text|json]`: one line per packet.
 struct Packets: ParsableCommand {
@@ -32,7 +37,11 @@ struct Packets: ParsableCommand {
         } catch {
             throw failure(reporting: error)
         }
+        // A closed pipe (`sockeye packets … | head`) ends the run quietly, as in `analyze`.
+        signal(SIGPIPE, SIG_IGN)
         let out = OutputBuffer(fileDescriptor: 1)
+        // Ctrl-C / SIGTERM: stop after the current packet; whole lines only, then exit 128 + signal.
+        let interruption = Interruption {}
         let decoder = PacketDecoder(verifyChecksums: !noChecksums)
         let linkType = LinkType(dlt: capture.linkType)
         let json = PacketJSONFormatter()
@@ -40,7 +49,7 @@ struct Packets: ParsableCommand {
         var number = 0
         let limit = count ?? Int.max
         do {
-            while number < limit, let record = try capture.next() {
+            while number < limit, interruption.receivedSignal == nil, !out.writeFailed, let record = try capture.next() {
                 number += 1
                 let packet = decoder.decode(record.bytes, linkType: linkType, wireLength: record.wireLength)
                 let ts = record.timestamp.totalNanoseconds
@@ -54,5 +63,13 @@ struct Packets: ParsableCommand {
             throw failure(reporting: error)
         }
         out.flush()
+        if out.writeFailed && out.writeErrno != EPIPE {
+            writeToStandardError("sockeye: standard output: \(String(cString: strerror(out.writeErrno)))")
+            throw ExitCode(74)
+        }
+        if let status = interruption.exitStatus {
+            writeToStandardError("sockeye: interrupted after \(number) packets")
+            throw ExitCode(status)
+        }
     }
 }

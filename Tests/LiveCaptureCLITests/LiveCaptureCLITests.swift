@@ -232,6 +232,30 @@ struct LiveCaptureCLITests {
         #expect(live.stderr.contains("packets captured"))
     }
 
+    @Test("the flow options of analyze apply: --max-flows 1 evicts the older of two live flows, --udp-timeout ends a quiet one")
+    func flowOptions() throws {
+        let port = portBase + 9
+        let live = try Running(sockeyeBinary, ["live", "-i", "lo", "--format", "json", "--duration", "3",
+                                               "--max-flows", "1", "--udp-timeout", "1", "-f", "udp port \(port) or udp port \(port + 1)"])
+        live.waitUntilListening()
+        try traffic("""
+            import socket
+            for p in (\(port), \(port + 1)):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"x", ("127.0.0.1", p)); s.close()
+            """)
+        #expect(live.wait() == 0, "\(live.stderr)")
+        let records = jsonLines(live.stdout).filter { $0["event"] as? String == "closed" || $0["event"] as? String == "open_at_exit" }
+        #expect(records.count == 2)
+        let first = records.first { $0["id.resp_p"] as? Int == port }
+        let second = records.first { $0["id.resp_p"] as? Int == port + 1 }
+        #expect(first?["close_reason"] as? String == "evicted")
+        // The second flow is idle for longer than --udp-timeout before the capture ends.
+        #expect(second?["close_reason"] as? String == "timeout")
+        #expect(second?["event"] as? String == "closed")
+        let bad = try Running(sockeyeBinary, ["live", "-i", "lo", "--max-flows", "0"])
+        #expect(bad.wait() == 64)
+    }
+
     @Test("-w saves a pcap that tcpdump reads and that analyzes to the same records")
     func writeRoundTrip() throws {
         let port = portBase + 7

@@ -57,15 +57,15 @@ struct BatchWriter {
         count < DecodedBatch.maxEntries && used + length <= DecodedBatch.slabBytes
     }
 
-    /// Decodes the frame into the next entry and copies the part the analyzer reads: the
-    /// headers plus the first 8 payload bytes (the analyzer reads no payload except an ICMP
-    /// header's type and code), so payload bytes are never copied. Offsets in the decoded packet
-    /// are relative to the frame start, so they stay valid in the copy.
+    /// Decodes the frame into the next entry and copies the part of it that `payload` keeps
+    /// (headers, and as many payload bytes as the policy says). Offsets in the decoded packet are
+    /// relative to the frame start, so they stay valid in the copy.
+    @inline(__always)
     mutating func append(time: Int64, bytes: UnsafeRawBufferPointer, wireLength: Int, linkType: LinkType,
-                         decoder: PacketDecoder) {
+                         decoder: PacketDecoder, payload: PayloadPolicy) {
         let e = batch.entries + count
         decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
-        let keep = min(bytes.count, max(0, e.pointee.packet.payloadOffset) + 8)
+        let keep = payload.bytesKept(of: bytes.count, payloadOffset: e.pointee.packet.payloadOffset)
         if keep > 0 {
             UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + keep)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<keep]))
@@ -85,13 +85,18 @@ struct BatchWriter {
 }
 
 /// A bounded FIFO of batches between exactly one producer and one consumer, plus a pool of
-/// empty batches to recycle. `put` blocks while the consumer is behind (offline input must not
-/// lose packets); `take` blocks until a batch or the end arrives.
+/// empty batches to recycle. With ``BackPressure/block`` the producer waits for an empty batch
+/// while the consumer is behind (offline input must not lose packets); with
+/// ``BackPressure/drop`` it never waits (`tryEmptyBatch` fails and the caller counts the
+/// packets it could not keep). `take` waits until a batch, the end, or a timeout.
 final class BatchQueue: @unchecked Sendable {
     private let lock = Mutex<[DecodedBatch?]>([])
     private let filled = DispatchSemaphore(value: 0)
     private let free = Mutex<[DecodedBatch]>([])
     private let freeSlots: DispatchSemaphore
+    /// Batches handed over and not yet taken: a live producer hands its partial batch over only
+    /// when this is 0 (the consumer has nothing to do), so a busy consumer gets full batches.
+    private let pending = Atomic<Int>(0)
 
     init(depth: Int = 4) {
         freeSlots = DispatchSemaphore(value: depth)
@@ -104,16 +109,34 @@ final class BatchQueue: @unchecked Sendable {
         return free.withLock { $0.removeLast() }
     }
 
+    /// An empty batch if one is free now, else nil (never waits).
+    func tryEmptyBatch() -> DecodedBatch? {
+        guard freeSlots.wait(timeout: .now()) == .success else { return nil }
+        return free.withLock { $0.removeLast() }
+    }
+
+    /// True when the consumer has taken every batch handed over (it is idle or about to be).
+    var consumerIsIdle: Bool { pending.load(ordering: .relaxed) == 0 }
+
     /// Producer: hands a filled batch over; `nil` marks the end.
     func put(_ batch: DecodedBatch?) {
+        pending.add(1, ordering: .relaxed)
         lock.withLock { $0.append(batch) }
         filled.signal()
     }
 
-    /// Consumer: the next batch, or nil at the end.
-    func take() -> DecodedBatch? {
-        filled.wait()
-        return lock.withLock { $0.removeFirst() }
+    enum Taken { case batch(DecodedBatch), end, timedOut }
+
+    /// Consumer: the next batch, the end, or `.timedOut` after `timeout` (nil: wait as long as it takes).
+    func take(timeout: DispatchTimeInterval? = nil) -> Taken {
+        if let timeout {
+            if filled.wait(timeout: .now() + timeout) == .timedOut { return .timedOut }
+        } else {
+            filled.wait()
+        }
+        let next = lock.withLock { $0.removeFirst() }
+        pending.subtract(1, ordering: .relaxed)
+        return next.map { .batch($0) } ?? .end
     }
 
     /// Consumer: gives a processed batch back for reuse.
