@@ -192,4 +192,67 @@ struct FlowPipelineTests {
         }
         #expect(sawError)
     }
+
+    @Test("records() as an AsyncSequence: the same records, with a one-record buffer and a slow consumer")
+    func asyncRecords() async throws {
+        let path = Self.fixtures.appendingPathComponent("tcp-many-concurrent.pcap").path
+        let expected = try Self.oneThread([path])
+        for size in [1, 1024] {
+            var got: [String] = []
+            for try await record in FlowPipeline(files: [try CaptureFile(path: path)]).records(bufferSize: size) {
+                got.append(Self.dump(record))
+                if size == 1 { try await Task.sleep(for: .milliseconds(1)) }
+            }
+            #expect(got == expected)
+        }
+    }
+
+    @Test("records() throws the damage after the records read before it")
+    func asyncDamage() async throws {
+        let path = Self.fixtures.appendingPathComponent("damaged/truncated-record.pcap").path
+        let expected = try? Self.oneThread([path])
+        #expect(expected == nil)  // the one-thread loop meets the damage too
+        var got = 0
+        var thrown: (any Error)?
+        do {
+            for try await _ in FlowPipeline(files: [try CaptureFile(path: path)]).records() { got += 1 }
+        } catch {
+            thrown = error
+        }
+        #expect(thrown is CaptureError)
+        var reference = 0
+        _ = FlowPipeline(files: [try CaptureFile(path: path)]).run { _ in reference += 1 }
+        #expect(got == reference)
+    }
+
+    @Test("cancelling the consuming task, or leaving the loop early, stops the pipeline")
+    func asyncCancel() async throws {
+        let path = try Self.udpCapture(count: 200_000)
+        defer { unlink(path) }
+        // Waiting inside next() when cancelled: every flow stays open to the end, so no record
+        // comes before the whole file is read.
+        let quiet = FlowPipeline(files: [try CaptureFile(path: path)], configuration: {
+            var c = FlowConfiguration(); c.udpInactivityTimeout = 1_000_000_000_000; return c }())
+        let waiting = Task { () -> Int in
+            var n = 0
+            for try await _ in quiet.records(bufferSize: 4) { n += 1 }
+            return n
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        let n = try await waiting.value
+        #expect(quiet.isStopped)
+        #expect(n < 200_000)
+        // Records streaming (flows time out after 60 s of capture time) and the loop left by
+        // `break` while the analysis thread waits on a full buffer: it must be released.
+        let streaming = FlowPipeline(files: [try CaptureFile(path: path)])
+        var seen = 0
+        for try await _ in streaming.records(bufferSize: 2) {
+            seen += 1
+            if seen == 10 { break }
+        }
+        #expect(seen == 10)
+        for _ in 0..<200 where !streaming.isStopped { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(streaming.isStopped)
+    }
 }
