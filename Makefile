@@ -8,7 +8,10 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_DEPS   := libpcap-dev tcpdump tshark
 BENCH_DIR  ?= /tmp/sockeye-bench
 
-.PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean
+PREFIX     ?= /usr/local
+MAN_PAGE   := .build/plugins/GenerateManual/outputs/sockeye/sockeye.1
+
+.PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean install uninstall install-check
 
 ## Install system packages the build and tests need (libpcap headers; tcpdump and tshark as test oracles).
 deps:
@@ -66,6 +69,37 @@ bench-large: deps
 ## Benchmarks/ suites, a few iterations each; fails if decode, checksum or a steady-state flow update allocates.
 bench-smoke: deps
 	cd Benchmarks && SOCKEYE_BENCH_SMOKE=1 $(SWIFT) package benchmark thresholds check --no-progress
+
+## Install the release binary, its man page (generated from the argument parser) and bash, zsh and
+## fish completions under $(DESTDIR)$(PREFIX) (default /usr/local).
+install: release
+	$(SWIFT) package plugin generate-manual >/dev/null
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/sockeye $(DESTDIR)$(PREFIX)/bin/sockeye
+	install -m 644 $(MAN_PAGE) $(DESTDIR)$(PREFIX)/share/man/man1/sockeye.1
+	.build/release/sockeye --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sockeye
+	.build/release/sockeye --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sockeye
+	.build/release/sockeye --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sockeye.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/sockeye $(DESTDIR)$(PREFIX)/share/man/man1/sockeye.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/sockeye $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sockeye \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sockeye.fish
+
+## Install into a scratch prefix and check what landed there (run by .ci/run after the tests).
+install-check:
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(MAKE) --no-print-directory install PREFIX="$$d" >/dev/null && \
+	"$$d/bin/sockeye" --version | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$$' && \
+	grep -q 'analyze' "$$d/share/man/man1/sockeye.1" && grep -q '^\.Dt SOCKEYE 1' "$$d/share/man/man1/sockeye.1" && \
+	grep -q '_sockeye' "$$d/share/bash-completion/completions/sockeye" && \
+	grep -q '#compdef sockeye' "$$d/share/zsh/site-functions/_sockeye" && \
+	grep -q "complete -c 'sockeye'" "$$d/share/fish/vendor_completions.d/sockeye.fish" && \
+	bash -c 'source "$$1/share/bash-completion/completions/sockeye" && complete -p sockeye' _ "$$d" >/dev/null && \
+	echo "install-check: binary, man page and completions installed and working" || \
+	{ echo "install-check: FAILED" >&2; exit 1; }
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build FuzzTesting/.build

@@ -38,7 +38,7 @@ struct Analyze: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek, csv }
 
-    @Argument(help: "pcap or pcapng files ('-' reads standard input).")
+    @Argument(help: "pcap or pcapng files ('-' reads standard input).", completion: .file())
     var files: [String]
 
     @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)), applied inside libpcap.")
@@ -47,7 +47,8 @@ struct Analyze: ParsableCommand {
     @Option(help: "Output format: text, json (JSON Lines), zeek (conn.log TSV) or csv.")
     var format: Format = .text
 
-    @Option(name: [.short, .long], help: "Write to PATH instead of standard output.")
+    @Option(name: [.short, .long], help: "Write to PATH instead of standard output (never over an input).",
+            completion: .file())
     var output: String?
 
     @Option(help: "Only report the flow with this uid.")

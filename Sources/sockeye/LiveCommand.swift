@@ -24,8 +24,11 @@ struct Live: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek }
 
-    @Option(name: [.short, .long], help: "Interface to capture on (see 'sockeye interfaces'); 'any' and 'lo' work.")
-    var interface: String
+    @Option(name: [.short, .long],
+            help: ArgumentHelp("Interface to capture on: a name, or the number 'sockeye interfaces' prints before it (as tcpdump -i). Default: the first device listed, as tcpdump.",
+                               valueName: "interface"),
+            completion: .custom { _, _, _ in (try? CaptureDevice.all().map(\.name)) ?? [] })
+    var interface: String?
 
     @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)).")
     var filter: String?
@@ -36,7 +39,7 @@ struct Live: ParsableCommand {
     @Option(help: "Stop after S seconds.")
     var duration: Double?
 
-    @Option(name: [.short, .customLong("write")], help: "Also save every captured packet to this pcap file.")
+    @Option(name: [.short, .customLong("write")], help: "Also save every captured packet to this pcap file.", completion: .file())
     var write: String?
 
     @Option(help: "Output format: text (events, then the report), json (one event per line), zeek (conn.log).")
@@ -65,6 +68,12 @@ struct Live: ParsableCommand {
     }
 
     func run() throws {
+        let interface: String
+        do {
+            interface = try Self.resolve(self.interface)
+        } catch {
+            throw failure(reporting: error)
+        }
         let capture: LiveCapture
         let saver: CaptureWriter?
         do {
@@ -124,6 +133,29 @@ struct Live: ParsableCommand {
         }
         writeToStandardError(lines.joined(separator: "\n"))
         if let captureError { throw failure(reporting: captureError) }
+    }
+}
+
+extension Live {
+    /// tcpdump's `-i` rules: a device's name; else a number N, the Nth device `sockeye interfaces`
+    /// lists; no `-i` at all: the first device listed (libpcap lists up, running, non-loopback
+    /// devices first).
+    static func resolve(_ argument: String?) throws(CaptureError) -> String {
+        let devices = try CaptureDevice.all()
+        guard let argument else {
+            guard let first = devices.first else {
+                throw .deviceUnavailable(device: "live", message: "no capture device found (run as root, or name one with -i)")
+            }
+            return first.name
+        }
+        if devices.contains(where: { $0.name == argument }) { return argument }
+        if let n = Int(argument), n >= 1 {
+            guard n <= devices.count else {
+                throw .deviceUnavailable(device: argument, message: "no interface with that number ('sockeye interfaces' lists \(devices.count))")
+            }
+            return devices[n - 1].name
+        }
+        return argument
     }
 }
 

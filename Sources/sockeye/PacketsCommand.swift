@@ -15,7 +15,7 @@ struct Packets: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "A pcap or pcapng file.")
+    @Argument(help: "A pcap or pcapng file.", completion: .file())
     var file: String
 
     @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)).")
