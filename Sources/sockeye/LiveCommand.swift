@@ -22,7 +22,7 @@ struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture on an interface and report connections as they open and close.")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek, csv }
 
     @Option(name: [.short, .long],
             help: ArgumentHelp("Interface to capture on: a name, or the number 'sockeye interfaces' prints before it (as tcpdump -i). Default: the first device listed, as tcpdump.",
@@ -42,8 +42,15 @@ struct Live: ParsableCommand {
     @Option(name: [.short, .customLong("write")], help: "Also save every captured packet to this pcap file.", completion: .file())
     var write: String?
 
-    @Option(help: "Output format: text (events, then the report), json (one event per line), zeek (conn.log).")
+    @Option(help: "Output format: text (events, then the report), json (one event per line), zeek (conn.log) or csv (records as flows end).")
     var format: Format = .text
+
+    @Option(name: [.short, .long], help: "Write the events and records to PATH instead of standard output (renamed into place when the capture ends).",
+            completion: .file())
+    var output: String?
+
+    @Flag(name: [.short, .long], help: "No 'listening on' line and no capture statistics on stderr (errors are still printed).")
+    var quiet = false
 
     @Option(help: "Bytes captured per packet.")
     var snaplen: Int = 262_144
@@ -83,13 +90,32 @@ struct Live: ParsableCommand {
         } catch {
             throw failure(reporting: error)
         }
+        let outputFile: OutputFile?
+        if let output {
+            do {
+                outputFile = try OutputFile.open(output, inputs: write.map { [$0] } ?? [])
+            } catch .sameAsInput {
+                writeToStandardError("sockeye: -o and -w name the same file: \(output)")
+                throw ExitCode(64)
+            } catch .cannotCreate(let path, let e) {
+                writeToStandardError("sockeye: \(path): \(String(cString: strerror(e)))")
+                throw ExitCode(73)
+            }
+        } else {
+            outputFile = nil
+        }
+        signal(SIGPIPE, SIG_IGN)
         if let warning = capture.activationWarning { writeToStandardError("sockeye: warning: \(warning)") }
-        writeToStandardError("sockeye: listening on \(interface), link-type \(LinkType(dlt: capture.linkType)), snapshot length \(capture.snapshotLength) bytes")
+        if !quiet {
+            writeToStandardError("sockeye: listening on \(interface), link-type \(LinkType(dlt: capture.linkType)), snapshot length \(capture.snapshotLength) bytes")
+        }
 
+        let pipeline = FlowPipeline(live: capture, count: count, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
+                                    decoder: flowOptions.decoder, configuration: flowOptions.configuration)
         // Stop cleanly on Ctrl-C and SIGTERM: the handler only asks the capture loop to end.
         // Like tcpdump, a capture stopped this way exits 0: it is the normal way to end one.
+        let interruption = Interruption { pipeline.stop() }
         let stop = capture.stopHandle
-        let interruption = Interruption { stop.stop() }
 
         // libpcap's Linux reader keeps polling while no packet arrives, so the loop's own
         // deadline check would wait for traffic: a timer ends an idle capture on time.
@@ -97,17 +123,15 @@ struct Live: ParsableCommand {
             DispatchQueue.global().asyncAfter(deadline: .now() + duration) { stop.stop() }
         }
 
-        let pipeline = FlowPipeline(live: capture, count: count, duration: duration.map { .milliseconds(Int64($0 * 1000)) },
-                                    decoder: flowOptions.decoder, configuration: flowOptions.configuration)
         nonisolated(unsafe) var captured = 0
         pipeline.onPacketRead = { record in
             saver?.write(record)
             captured += 1
         }
-        let out = OutputBuffer(fileDescriptor: 1)
+        let out = OutputBuffer(fileDescriptor: outputFile?.descriptor ?? 1)
         let session = LiveSession(format: format, output: out)
         let result = pipeline.run(onEvent: { session.event($0) }, onIdle: { out.flush() },
-                                  onRecord: { session.ended($0) })
+                                  shouldContinue: { !out.writeFailed }, onRecord: { session.ended($0) })
         interruption.cancel()
         do { try saver?.close() } catch { writeToStandardError(error.description) }
         session.finish(summary: result.summary)
@@ -131,7 +155,16 @@ struct Live: ParsableCommand {
             out.append("}\n")
             out.flush()
         }
-        writeToStandardError(lines.joined(separator: "\n"))
+        if !quiet { writeToStandardError(lines.joined(separator: "\n")) }
+        if out.writeFailed && out.writeErrno != EPIPE {
+            outputFile?.discard()
+            writeToStandardError("sockeye: \(output ?? "standard output"): \(String(cString: strerror(out.writeErrno)))")
+            throw ExitCode(74)
+        }
+        if let outputFile, let e = outputFile.commit() {
+            writeToStandardError("sockeye: \(outputFile.path): \(String(cString: strerror(e)))")
+            throw ExitCode(74)
+        }
         if let captureError { throw failure(reporting: captureError) }
     }
 }
@@ -164,13 +197,18 @@ final class LiveSession {
     let format: Live.Format
     let output: OutputBuffer
     private var records: [ConnectionRecord] = []
-    private let zeek: ZeekTSVWriter?
+    /// zeek and csv: the same writers as `analyze`, fed as flows end.
+    private let writer: FlowRecordWriter?
     private let scratch = OutputBuffer(fileDescriptor: nil)
 
     init(format: Live.Format, output: OutputBuffer) {
         self.format = format
         self.output = output
-        zeek = format == .zeek ? ZeekTSVWriter(output: output) : nil
+        switch format {
+        case .zeek: writer = ZeekTSVWriter(output: output)
+        case .csv: writer = FlowCSVWriter(output: output)
+        case .text, .json: writer = nil
+        }
     }
 
     func event(_ e: FlowEvent) {
@@ -196,7 +234,7 @@ final class LiveSession {
             if let rtt = e.synToSynAck { output.append(",\"syn_to_synack\":"); output.append(double: rtt, fractionDigits: 6) }
             if let d = e.synAckToAck { output.append(",\"synack_to_ack\":"); output.append(double: d, fractionDigits: 6) }
             output.append("}\n")
-        case .zeek:
+        case .zeek, .csv:
             break
         }
         output.flush()
@@ -225,8 +263,8 @@ final class LiveSession {
             FlowJSONWriter(output: scratch).write(r)
             output.append(r.closeReason == .endOfInput ? "{\"event\":\"open_at_exit\"," : "{\"event\":\"closed\",")
             output.append(String(decoding: scratch.bytes.dropFirst(), as: UTF8.self))
-        case .zeek:
-            zeek?.write(r)
+        case .zeek, .csv:
+            writer?.write(r)
         }
         output.flush()
     }
@@ -240,8 +278,8 @@ final class LiveSession {
             report.finish(summary: summary)
         case .json:
             break
-        case .zeek:
-            zeek?.finish(summary: summary)
+        case .zeek, .csv:
+            writer?.finish(summary: summary)
         }
         output.flush()
     }

@@ -256,6 +256,30 @@ struct LiveCaptureCLITests {
         #expect(bad.wait() == 64)
     }
 
+    @Test("--format csv -o PATH -q: records as CSV rows in the file, nothing on stdout, no banner or statistics")
+    func csvToFile() throws {
+        let port = portBase + 10
+        let path = NSTemporaryDirectory() + "sockeye-live-csv-\(getpid()).csv"
+        defer { unlink(path) }
+        let live = try Running(sockeyeBinary, ["live", "-i", "lo", "--format", "csv", "-o", path, "-q", "--duration", "2",
+                                               "-f", "udp port \(port)"])
+        usleep(800_000)
+        try traffic("""
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.sendto(b"hello", ("127.0.0.1", \(port))); s.close()
+            """)
+        #expect(live.wait() == 0, "\(live.stderr)")
+        #expect(live.stdout.isEmpty)
+        #expect(!live.stderr.contains("listening on") && !live.stderr.contains("packets captured"), "\(live.stderr)")
+        let rows = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(rows.first?.hasPrefix("ts,uid,") == true)
+        #expect(rows.count == 2)
+        #expect(rows.last?.contains(",udp,") == true)
+        // -o naming the -w file is refused.
+        let same = try Running(sockeyeBinary, ["live", "-i", "lo", "-w", path, "-o", path, "--duration", "1"])
+        #expect(same.wait() == 64)
+    }
+
     @Test("-w saves a pcap that tcpdump reads and that analyzes to the same records")
     func writeRoundTrip() throws {
         let port = portBase + 7
