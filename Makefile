@@ -11,7 +11,7 @@ BENCH_DIR  ?= /tmp/sockeye-bench
 PREFIX     ?= /usr/local
 MAN_PAGE   := .build/plugins/GenerateManual/outputs/sockeye/sockeye.1
 
-.PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean install uninstall install-check
+.PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean install uninstall install-check docs
 
 ## Install system packages the build and tests need (libpcap headers; tcpdump and tshark as test oracles).
 deps:
@@ -41,7 +41,7 @@ demo: release
 test: deps
 	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=5
 	$(SWIFT) build
-	$(SWIFT) test --no-parallel 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
+	TZ=UTC $(SWIFT) test --no-parallel --disable-xctest 2>&1 | tee .build/test-output.txt; exit $${PIPESTATUS[0]}
 
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 10
@@ -100,6 +100,12 @@ install-check:
 	bash -c 'source "$$1/share/bash-completion/completions/sockeye" && complete -p sockeye' _ "$$d" >/dev/null && \
 	echo "install-check: binary, man page and completions installed and working" || \
 	{ echo "install-check: FAILED" >&2; exit 1; }
+
+## DocC documentation of every library (Sources/*/*.docc), into .build/plugins/Swift-DocC/outputs.
+DOC_TARGETS := PacketCodec Pcap FlowAnalysis Reports FlowPipeline
+docs:
+	@for t in $(DOC_TARGETS); do $(SWIFT) package generate-documentation --target $$t --warnings-as-errors >/dev/null || exit 1; done
+	@echo "docs: $(DOC_TARGETS) in .build/plugins/Swift-DocC/outputs"
 
 clean:
 	rm -rf .build .build-* Benchmarks/.build FuzzTesting/.build

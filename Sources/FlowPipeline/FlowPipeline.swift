@@ -29,7 +29,7 @@ public enum PayloadPolicy: Sendable, Hashable {
     /// The whole captured frame.
     case whole
 
-    /// What ``FlowAnalyzer`` reads: the headers plus an ICMP header's type and code, which sit in
+    /// What `FlowAnalyzer` reads: the headers plus an ICMP header's type and code, which sit in
     /// the first bytes after the IP header (the analyzer reads no other payload byte). A feature
     /// that reads payload (service identification, inner headers of ICMP errors) must widen this.
     public static let analyzer = PayloadPolicy.headers(plus: 8)

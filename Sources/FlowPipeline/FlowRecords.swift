@@ -22,7 +22,7 @@ extension FlowPipeline {
     }
 }
 
-/// An `AsyncSequence` of ``ConnectionRecord``s from a ``FlowPipeline`` (see ``FlowPipeline/records(bufferSize:)``).
+/// An `AsyncSequence` of `ConnectionRecord`s from a ``FlowPipeline`` (see ``FlowPipeline/records(bufferSize:)``).
 public struct FlowRecords: AsyncSequence, Sendable {
     public typealias Element = ConnectionRecord
     public typealias Failure = any Error

@@ -27,6 +27,7 @@ extension LiveCapture {
     ///   - duration: stop after this much time (`nil`: no limit).
     ///   - onIdle: called each time the kernel has no packet waiting, before the loop sleeps (e.g.
     ///     to hand a partly filled batch to another thread: a burst fills batches, a lull flushes them).
+    ///   - body: called with each packet; `record.bytes` is valid only during the call.
     /// - Returns: why the loop ended.
     /// - Throws: ``CaptureError/captureFailed(message:)`` with `pcap_geterr` text if reading fails
     ///   (e.g. the interface went down or away).
