@@ -176,6 +176,26 @@ struct DataSafetyTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["hard.pcap", "in.pcap", "link.pcap"])
     }
 
+    @Test("-o to a device writes in place (/dev/null stays a device); -o through a symlink replaces its target and keeps the link")
+    func outputSpecialFiles() async throws {
+        let fixture = TestEnvironment.fixture("tcp-handshake-data-fin.pcap").path
+        let r = try await Sockeye.run(["analyze", fixture, "-o", "/dev/null", "--format", "json"])
+        #expect(r.status == 0)
+        var st = stat()
+        #expect(stat("/dev/null", &st) == 0 && st.st_mode & S_IFMT == S_IFCHR, "/dev/null is no longer a device")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-o3-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target.json"), link = dir.appendingPathComponent("link.json")
+        try Data("old\n".utf8).write(to: target)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        let viaLink = try await Sockeye.run(["analyze", fixture, "-o", link.path, "--format", "json"])
+        #expect(viaLink.status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == target.path)
+        #expect(try String(contentsOf: target, encoding: .utf8).hasPrefix("{\"ts\":"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["link.json", "target.json"])
+    }
+
     @Test("-o replaces an old output only when the run is over, and leaves no temporary file")
     func outputReplacedAtEnd() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-o2-\(getpid())")

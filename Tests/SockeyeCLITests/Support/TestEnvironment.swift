@@ -107,12 +107,11 @@ enum TestEnvironment {
 
     // MARK: corpus
 
-    /// `/work/shared/corpus` or `<package>/../shared/corpus`, whichever holds a MANIFEST.tsv.
+    /// `$SOCKEYE_CORPUS` or `<package>/../shared/corpus`, whichever holds a MANIFEST.tsv.
     static let corpusDirectory: URL? = {
         let candidates = [
             ProcessInfo.processInfo.environment["SOCKEYE_CORPUS"].map { URL(fileURLWithPath: $0) },
             packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus"),
-            URL(fileURLWithPath: "/work/shared/corpus"),
         ].compactMap { $0 }
         return candidates.first { fileManager.fileExists(atPath: $0.appendingPathComponent("MANIFEST.tsv").path) }
     }()
