@@ -95,7 +95,12 @@ public final class FlowTextReport: FlowRecordWriter {
         if s.evictedFlows > 0 { flows += "  evicted \(grouped(s.evictedFlows))" }
         if s.maxConcurrentFlows > 0 { flows += "  max concurrent \(grouped(s.maxConcurrentFlows))" }
         line(flows)
-        line("  conn_state  " + counts(records.map(\.connState), order: ConnState.allCases) { $0.rawValue })
+        // conn_state per protocol: the letters mean different things for TCP and UDP (SF, S0).
+        let byProto = ["tcp", "udp", "icmp", "unknown_transport"].compactMap { name -> String? in
+            let states = records.filter { $0.proto.description == name }.map(\.connState)
+            return states.isEmpty ? nil : "\(name) " + counts(states, order: ConnState.allCases) { $0.rawValue }
+        }
+        line("  conn_state  " + (byProto.isEmpty ? "-" : byProto.joined(separator: "   ")))
         let tcp = records.filter { $0.proto == .tcp }
         if !tcp.isEmpty {
             let hs: [HandshakeReport.State] = [.complete, .synSynAck, .synOnly, .rejected, .none]
@@ -181,6 +186,9 @@ public final class FlowTextReport: FlowRecordWriter {
         // Offsets keep millisecond precision however late they are (no h:mm:ss rounding).
         func rel(_ ns: Int64?) -> String? {
             ns.map { ns in
+                // A FIN or RST stamped before the connection's first packet: the capture's
+                // timestamps went backwards (merged files, a clock step), not a negative delay.
+                guard ns >= start else { return "before the first packet: timestamps out of order" }
                 let seconds = Double(ns - start) / 1e9
                 guard abs(seconds) >= 1 else { return "+" + humanDuration(seconds: seconds) }
                 let b = OutputBuffer(fileDescriptor: nil)

@@ -190,6 +190,6 @@ extension DirectionAnomalies {
     var labelled: [(String, UInt64)] {
         [("retransmissions", retransmissions), ("out-of-order", outOfOrder), ("zero-window", zeroWindow),
          ("bad checksums", badChecksums), ("partial checksums", partialChecksums),
-         ("data after FIN", dataAfterFIN), ("acked unseen", ackedUnseen)]
+         ("data after FIN", dataAfterFIN), ("acked unseen bytes", ackedUnseen)]
     }
 }

@@ -163,7 +163,9 @@ struct Analyze: ParsableCommand {
         switch format {
         case .text:
             let report = FlowTextReport(output: out)
-            report.includesSummary = !noSummary
+            // The summary counts every packet of the capture: with --flow it would describe
+            // flows that are not shown, so only the selected flow is printed.
+            report.includesSummary = !noSummary && flow == nil
             writer = report
         case .json: writer = FlowJSONWriter(output: out)
         case .zeek: writer = ZeekTSVWriter(output: out)

@@ -16,7 +16,7 @@ import PacketCodec
         #expect(lines.contains("  bytes       6.0 kB"))
         #expect(lines.contains("  time        2023-11-14 22:13:20.000116 → 2023-11-14 22:13:21.204116 UTC  (1.204 s)"))
         #expect(lines.contains("  flows       2  (tcp 1  udp 1)"))
-        #expect(lines.contains("  conn_state  S0 1  SF 1"))
+        #expect(lines.contains("  conn_state  tcp SF 1   udp S0 1"))
         #expect(lines.contains("  handshakes  complete 1"))
         #expect(lines.contains("  teardowns   4-way 1"))
         #expect(lines.contains("  anomalies   retransmissions 2"))

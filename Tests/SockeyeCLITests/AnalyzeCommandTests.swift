@@ -158,4 +158,54 @@ struct AnalyzeCommandTests {
         let badFilter = try await Sockeye.run(["analyze", TestEnvironment.fixture("tcp-refused.pcap").path, "-f", "tcp port"])
         #expect(badFilter.status == 64)
     }
+
+    @Test("--flow UID: the text report shows that flow without the whole capture's summary; an unknown uid prints nothing but the error")
+    func flowSelection() async throws {
+        let file = TestEnvironment.fixture("tcp-many-concurrent.pcap").path
+        let all = try records(try await Sockeye.run(["analyze", file, "--format", "json"]))
+        let uid = try #require(all.first?["uid"] as? String)
+        let one = try await Sockeye.run(["analyze", file, "--flow", uid])
+        #expect(one.status == 0)
+        #expect(!one.stdoutText.contains("Sockeye flow report"))
+        #expect(one.stdoutText.contains("TCP connections (1)"))
+        #expect(one.stdoutText.contains(uid))
+        let none = try await Sockeye.run(["analyze", file, "--flow", "Cnope"])
+        #expect(none.status == 1)
+        #expect(none.stdout.isEmpty)
+        #expect(none.stderrLines.filter { !$0.isEmpty } == ["sockeye: no flow with uid Cnope"])
+    }
+
+    @Test("the text report names the units and separates conn_state by protocol; a FIN stamped before the first packet is called out")
+    func textReport() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-backwards-\(getpid()).pcap").path
+        defer { unlink(path) }
+        let writer = try CaptureWriter(path: path, linkType: 12)  // raw IP
+        var ip = IPv4Header()
+        ip.protocol = 6
+        // SYN, SYN-ACK, ACK at t = 100 s, then both FINs stamped at t = 50 s (time went backwards).
+        let steps: [(fromClient: Bool, flags: TCPFlags, seq: UInt32, ack: UInt32, t: Int64)] = [
+            (true, [.syn], 1000, 0, 100), (false, [.syn, .ack], 5000, 1001, 100), (true, [.ack], 1001, 5001, 100),
+            (true, [.fin, .ack], 1001, 5001, 50), (false, [.fin, .ack], 5001, 1002, 50), (true, [.ack], 1002, 5002, 50),
+        ]
+        for (i, s) in steps.enumerated() {
+            ip.source = s.fromClient ? 0x0a00_0001 : 0x0a00_0002
+            ip.destination = s.fromClient ? 0x0a00_0002 : 0x0a00_0001
+            var tcp = TCPHeader()
+            tcp.sourcePort = s.fromClient ? 40000 : 80
+            tcp.destinationPort = s.fromClient ? 80 : 40000
+            tcp.flags = s.flags
+            tcp.sequenceNumber = s.seq
+            tcp.acknowledgmentNumber = s.ack
+            let frame = PacketRepr(link: .raw, network: .ipv4(ip, options: []), transport: .tcp(tcp, options: [])).encode()
+            writer.write(frame, timestamp: Timestamp(seconds: 1_700_000_000 + s.t, nanoseconds: UInt32(i) * 1000), wireLength: frame.count)
+        }
+        try writer.close()
+        let r = try await Sockeye.run(["analyze", path])
+        #expect(r.status == 0)
+        #expect(!r.stdoutText.contains("+-"), "\(r.stdoutText)")
+        #expect(r.stdoutText.contains("timestamps out of order"), "\(r.stdoutText)")
+        #expect(r.stdoutText.contains("  conn_state  tcp "))
+        let mixed = try await Sockeye.run(["analyze", TestEnvironment.fixture("ipv6-tcp-udp.pcap").path])
+        #expect(mixed.stdoutLines.contains { $0.hasPrefix("  conn_state  tcp ") && $0.contains("   udp ") }, "\(mixed.stdoutText)")
+    }
 }
