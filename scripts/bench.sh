@@ -61,6 +61,9 @@ mkdir -p "$BENCH_DIR"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 need=()
 [ -x /usr/bin/time ] || need+=(time)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v editcap >/dev/null 2>&1 || need+=(tshark)
+command -v tcptrace >/dev/null 2>&1 || need+=(tcptrace)
 command -v hyperfine >/dev/null 2>&1 || need+=(hyperfine)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 pkg-config --exists libpcap 2>/dev/null || need+=(libpcap-dev)
@@ -140,21 +143,57 @@ fi
 
 # --- rows: key | label | command | needs --------------------------------------------------------
 ROWS=()
-row() { ROWS+=("$1|$2|$3|$4"); }
+SEP=$'\x1f'   # fields of a row: commands contain '|'
+row() { ROWS+=("$1$SEP$2$SEP$3$SEP$4"); }
 if [ -n "$LIMIT" ]; then
   row limit    "limit"                              "$LIMIT $PCAP > /dev/null"    true
   row limit-x  "limit -x"                           "$LIMIT -x $PCAP > /dev/null" true
 fi
 row analyze "sockeye analyze --format json"         "$SOCKEYE analyze --format json $PCAP > /dev/null" true
+# The other ways in (issue "Every capture a user has"): the same capture as pcapng, with a BPF
+# filter, from a pipe, compressed. Each is timed against the same limit -x row.
+PCAPNG="$BENCH_DIR/$(basename "$PCAP" .pcap).pcapng"
+if command -v editcap >/dev/null 2>&1 && { [ ! -s "$PCAPNG" ] || [ "$PCAP" -nt "$PCAPNG" ]; }; then
+  say "writing $PCAPNG (editcap -F pcapng)…"; nice editcap -F pcapng "$PCAP" "$PCAPNG.partial" && mv "$PCAPNG.partial" "$PCAPNG"
+fi
+ZST="$PCAP.zst"; GZ="$PCAP.gz"
+if command -v zstd >/dev/null 2>&1 && { [ ! -s "$ZST" ] || [ "$PCAP" -nt "$ZST" ]; }; then
+  say "writing $ZST…"; nice zstd -q -3 -T2 -f "$PCAP" -o "$ZST.partial" && mv "$ZST.partial" "$ZST"
+fi
+if { [ ! -s "$GZ" ] || [ "$PCAP" -nt "$GZ" ]; }; then
+  say "writing $GZ…"; nice gzip -1 -c "$PCAP" > "$GZ.partial" && mv "$GZ.partial" "$GZ"
+fi
+# Whether sockeye reads a compressed file directly (tried on a small one).
+TINY="$ROOT/Fixtures/tcp-handshake-data-fin.pcap"
+reads() { "$SOCKEYE" analyze -q --format json "$1" > /dev/null 2>&1; }
+command -v zstd >/dev/null 2>&1 && zstd -q -c "$TINY" > "$BENCH_DIR/tiny.pcap.zst"
+gzip -c "$TINY" > "$BENCH_DIR/tiny.pcap.gz"
+row analyze-pcapng "… the same capture as pcapng"    "$SOCKEYE analyze --format json $PCAPNG > /dev/null" "[ -s $PCAPNG ]"
+row analyze-filter "… with -f tcp"                   "$SOCKEYE analyze --format json -f tcp $PCAP > /dev/null" true
+row analyze-stdin  "… from a pipe (cat f, -)"        "cat $PCAP | $SOCKEYE analyze --format json - > /dev/null" true
+row zstd-alone     "zstd -dc f.zst (alone)"          "zstd -dc $ZST > /dev/null" "command -v zstd && [ -s $ZST ]"
+row analyze-zst    "… f.zst"                         "$SOCKEYE analyze --format json $ZST > /dev/null" "[ -s $ZST ] && reads $BENCH_DIR/tiny.pcap.zst"
+row analyze-zpipe  "… zstd -dc f.zst, piped"         "zstd -dc $ZST | $SOCKEYE analyze --format json - > /dev/null" "command -v zstd && [ -s $ZST ]"
+row gzip-alone     "gzip -dc f.gz (alone)"           "gzip -dc $GZ > /dev/null" "[ -s $GZ ]"
+row analyze-gz     "… f.gz"                          "$SOCKEYE analyze --format json $GZ > /dev/null" "[ -s $GZ ] && reads $BENCH_DIR/tiny.pcap.gz"
+# The other core busy with a CPU-bound process (the two-thread design must not fall to
+# single-thread speed): limit -x and analyze under the same load.
+BUSY='{ while :; do :; done & } ; H=$!;'
+UNBUSY='; R=$?; kill $H; exit $R'
+if [ -n "$LIMIT" ]; then
+  row limit-x-busy "limit -x, other core busy"        "bash -c '$BUSY $LIMIT -x $PCAP > /dev/null $UNBUSY'" true
+fi
+row analyze-busy "sockeye analyze, other core busy"  "bash -c '$BUSY $SOCKEYE analyze --format json $PCAP > /dev/null $UNBUSY'" true
 row packets "sockeye packets --format json"         "$SOCKEYE packets --format json $PCAP > /dev/null" true
 row tcpdump "tcpdump -nn -r"                        "tcpdump -nn -r $PCAP > /dev/null 2>&1"          "command -v tcpdump"
 row tshark  "tshark -n -q -z conv,tcp"              "tshark -n -q -z conv,tcp -r $PCAP > /dev/null 2>&1" "command -v tshark"
+row tcptrace "tcptrace -n (per-connection RTT)"     "tcptrace -n $PCAP > /dev/null 2>&1"             "command -v tcptrace"
 
 HAVE_HF=0; command -v hyperfine >/dev/null 2>&1 && HAVE_HF=1
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 NOTES=()
 for r in "${ROWS[@]}"; do
-  IFS='|' read -r key label cmd needs <<<"$r"
+  IFS="$SEP" read -r key label cmd needs <<<"$r"
   if skipped "$key"; then NOTES+=("$label: skipped (SKIP)"); continue; fi
   if ! eval "$needs" >/dev/null 2>&1; then NOTES+=("$label: not installed, skipped"); continue; fi
   say "timing $label…"
@@ -209,6 +248,16 @@ targets = []
 if 'analyze' in by:
     a = by['analyze']['median']
     if base: targets.append(("sockeye analyze ≤ 1.0× limit -x", a / base <= 1.0, f"{a / base:.2f}×"))
+    goals = [('analyze-pcapng', 0.9, 'pcapng'), ('analyze-filter', 0.95, '-f tcp'), ('analyze-stdin', 1.0, 'standard input')]
+    for key, goal, name in goals:
+        if base and key in by: targets.append((f"{name} ≤ {goal}× limit -x", by[key]['median'] / base <= goal, f"{by[key]['median'] / base:.2f}×"))
+    for key, alone, name in [('analyze-zst', 'zstd-alone', '.zst'), ('analyze-gz', 'gzip-alone', '.gz')]:
+        if key in by and alone in by:
+            q = by[key]['median'] / by[alone]['median']
+            targets.append((f"{name} ≤ 1.1× the decompressor alone", q <= 1.1, f"{q:.2f}×"))
+    if 'analyze-busy' in by and 'limit-x-busy' in by:
+        q = by['analyze-busy']['median'] / by['limit-x-busy']['median']
+        targets.append(("other core busy: analyze ≤ 1.0× limit -x under the same load", q <= 1.0, f"{q:.2f}×"))
     if 'tcpdump' in by: targets.append(("≥ 12× faster than tcpdump -nn", by['tcpdump']['median'] / a >= 12, f"{by['tcpdump']['median'] / a:.1f}×"))
     if 'tshark' in by: targets.append(("≥ 30× faster than tshark conv,tcp", by['tshark']['median'] / a >= 30, f"{by['tshark']['median'] / a:.1f}×"))
     if size == 'large': targets.append(("peak RSS ≤ 64 MB (large)", by['analyze']['rss'] <= 64, f"{by['analyze']['rss']:.0f} MB"))
