@@ -101,6 +101,22 @@ public final class FlowPipeline: @unchecked Sendable {
 
     private let stopFlag = Atomic<Bool>(false)
     private let queueDepth: Int
+    /// The analyzer's clock, written on the analysis thread before each packet and each advance
+    /// (a plain pointer store per packet: no exclusivity check, no atomic).
+    private let clock: UnsafeMutablePointer<Int64> = {
+        let p = UnsafeMutablePointer<Int64>.allocate(capacity: 1)
+        p.initialize(to: 0)
+        return p
+    }()
+
+    deinit { clock.deallocate() }
+
+    /// The time the analysis has reached, in nanoseconds since the epoch: the timestamp of the
+    /// packet being analyzed, or the wall-clock time a live run advanced to while idle, or at the
+    /// end the time the flows still open were finished. Read it from `onRecord` or `onEvent`
+    /// (on the analysis thread) to know when a flow was decided, which for a closed connection is
+    /// later than its last packet (Zeek's close delay) and for a timed-out flow is its timeout.
+    public var analysisTime: Int64 { clock.pointee }
 
     /// Analyzes capture files, merged in time order (``MergedCapture``).
     public init(files: [CaptureFile], decoder: PacketDecoder = PacketDecoder(),
@@ -175,19 +191,24 @@ public final class FlowPipeline: @unchecked Sendable {
             case .end:
                 break consume
             case .timedOut:
-                analyzer.advance(to: wallClockNanoseconds())
+                let now = wallClockNanoseconds()
+                clock.pointee = max(clock.pointee, now)
+                analyzer.advance(to: now)
                 onIdle()
                 if !shouldContinue() { stop() }
             case .batch(let batch):
                 if !begun, batch.count > 0 { begun = true; onStart(batch.entries[0].time) }
                 for i in 0..<batch.count {
                     let e = batch.entries + i
+                    clock.pointee = e.pointee.time
                     analyzer.process(packetAt: UnsafePointer(e).pointer(to: \.packet)!, time: e.pointee.time,
                                      bytes: batch.frame(e))
                 }
                 queue.recycle(batch)
                 if live {
-                    analyzer.advance(to: wallClockNanoseconds())
+                    let now = wallClockNanoseconds()
+                    clock.pointee = max(clock.pointee, now)
+                    analyzer.advance(to: now)
                     onIdle()
                 }
                 if !shouldContinue() {
@@ -205,6 +226,7 @@ public final class FlowPipeline: @unchecked Sendable {
         }
         readerDone.wait()
         if !begun { onStart(nil) }
+        if live { clock.pointee = max(clock.pointee, wallClockNanoseconds()) }
         analyzer.finish()
         return PipelineResult(summary: analyzer.summary, errors: readResult.errors, packetsRead: readResult.packets,
                               droppedPackets: readResult.dropped, stoppedEarly: isStopped)

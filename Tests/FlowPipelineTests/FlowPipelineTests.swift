@@ -255,4 +255,20 @@ struct FlowPipelineTests {
         for _ in 0..<200 where !streaming.isStopped { try await Task.sleep(for: .milliseconds(10)) }
         #expect(streaming.isStopped)
     }
+
+    @Test("analysisTime tells when each record was decided: never before its last packet, in non-decreasing order")
+    func decisionTime() throws {
+        let path = Self.fixtures.appendingPathComponent("tcp-many-concurrent.pcap").path
+        let capture = try CaptureFile(path: path)
+        var lastPacket: Int64 = 0
+        while let r = try capture.next() { lastPacket = max(lastPacket, r.timestamp.totalNanoseconds) }
+        let pipeline = FlowPipeline(files: [try CaptureFile(path: path)])
+        var decided: [(Int64, ConnectionRecord)] = []
+        _ = pipeline.run { decided.append((pipeline.analysisTime, $0)) }
+        #expect(decided.count == 50)
+        #expect(decided.allSatisfy { $0.0 >= $0.1.lastTime })
+        #expect(zip(decided, decided.dropFirst()).allSatisfy { $0.0 <= $1.0 })
+        // Records written at the end of input were decided at the last packet's time.
+        #expect(decided.filter { $0.1.closeReason == .endOfInput }.allSatisfy { $0.0 == lastPacket })
+    }
 }
