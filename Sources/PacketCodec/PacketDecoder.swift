@@ -135,7 +135,11 @@ public struct PacketDecoder: Sendable {
         }
         if verifyChecksums {
             let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + ip.headerLength)]))
-            ip.checksumStatus = sum == 0xffff ? .good : .bad
+            // A header checksum of 0x0000 that does not verify is transmit offload on the
+            // capturing host (the NIC fills it in later), not corruption: `partial`, as for
+            // TCP/UDP offload (issue 16). A correct header never needs 0x0000: its sum is then
+            // 0xFFFF and it is `good` first.
+            ip.checksumStatus = sum == 0xffff ? .good : (ip.checksum == 0 ? .partial : .bad)
         }
         if ip.optionsLength > 0 {
             var it = IPv4OptionIterator(bytes: b, header: ip)
