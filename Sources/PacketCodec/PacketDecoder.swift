@@ -326,6 +326,19 @@ public struct PacketDecoder: Sendable {
             p.udp = udp
             p.payloadOffset = o + UDPHeader.length
             p.payloadLength = udp.payloadLength
+        case IPProtocol.icmp, IPProtocol.icmpv6:
+            // RFC 792 / RFC 4443 §2.1. `payloadOffset`/`payloadLength` stay the IP payload's
+            // (the ICMP message), as before this layer existed.
+            guard length >= ICMPHeader.length, b.count >= o + ICMPHeader.length else { return }
+            let v6 = proto == IPProtocol.icmpv6
+            var icmp = ICMPHeader.readFixed(b, at: o, icmpv6: v6)
+            icmp.messageLength = length
+            if verifyChecksums && checksummable && fullyCaptured {
+                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
+                let total = v6 ? InternetChecksum.combine(addresses.sum(IPProtocol.icmpv6, UInt32(length)), sum) : sum
+                icmp.checksumStatus = total == 0xffff ? .good : .bad
+            }
+            p.icmp = icmp
         default:
             break
         }
