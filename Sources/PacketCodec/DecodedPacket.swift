@@ -33,6 +33,11 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
 
     public var defects = DefectSet()
 
+    /// Every header decoded, outermost first (link, VLAN tags, IP, IPv6 extension headers,
+    /// transport/ICMP), with its offset and length. The flat slots above are the innermost
+    /// IP/transport headers and keep their meaning when tunnels add more layers here.
+    public var layers = LayerStack()
+
     @inlinable @inline(__always)
     public init(linkType: LinkType, captureLength: Int, wireLength: Int) {
         self.linkType = linkType

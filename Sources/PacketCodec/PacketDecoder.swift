@@ -63,6 +63,10 @@ public struct PacketDecoder: Sendable {
             p.ethernet = EthernetHeader.parse(b, defect: &defect)
             if let defect { p.defects.insert(defect); return }
             guard let eth = p.ethernet else { return }
+            p.layers.append(.ethernet, offset: 0, length: EthernetHeader.headerLength)
+            for i in 0..<eth.tags.count {
+                p.layers.append(.vlan, offset: EthernetHeader.headerLength + 4 * i, length: 4)
+            }
             p.etherType = eth.etherType
             p.networkOffset = eth.length
         case .linuxSLL, .linuxSLL2:
@@ -70,6 +74,7 @@ public struct PacketDecoder: Sendable {
                 p.defects.insert(.linkTruncated); return
             }
             p.linuxSLL = sll
+            p.layers.append(p.linkType == .linuxSLL ? .linuxSLL : .linuxSLL2, offset: 0, length: sll.length)
             var offset = sll.length
             var type = sll.protocolType
             // Tagged frames on a cooked capture keep their tags (the kernel strips them into
@@ -77,6 +82,7 @@ public struct PacketDecoder: Sendable {
             while EtherType.isVLANTag(type) {
                 guard b.count >= offset + 4 else { p.defects.insert(.linkTruncated); return }
                 type = b.u16(offset + 2)
+                p.layers.append(.vlan, offset: offset, length: 4)
                 offset += 4
             }
             p.etherType = type
@@ -86,6 +92,7 @@ public struct PacketDecoder: Sendable {
                 p.defects.insert(.linkTruncated); return
             }
             p.loopback = lo
+            p.layers.append(.loopback, offset: 0, length: LoopbackHeader.length)
             switch lo.ipVersion {
             case 4: p.etherType = EtherType.ipv4
             case 6: p.etherType = EtherType.ipv6
@@ -164,6 +171,7 @@ public struct PacketDecoder: Sendable {
             ip.effectiveLength = Int(ip.totalLength)
         }
         p.ipv4 = ip
+        p.layers.append(.ipv4, offset: o, length: ip.headerLength)
         let payloadStart = o + ip.headerLength
         let payloadLength = ip.effectiveLength - ip.headerLength
         p.payloadOffset = payloadStart
@@ -203,6 +211,7 @@ public struct PacketDecoder: Sendable {
         var cursor = o + IPv6Header.length
         var pseudo = PseudoHeaderAddresses(source: ip.source, destination: ip.destination)
         var walked = 0
+        p.layers.append(.ipv6, offset: o, length: IPv6Header.length)
         while IPv6Header.isExtensionHeader(next) {
             guard walked < maxExtensionHeaders else {
                 p.defects.insert(.ipv6TooManyExtensionHeaders)
@@ -237,6 +246,7 @@ public struct PacketDecoder: Sendable {
                 pseudo.update(from: next, at: cursor, length: length, in: b)
             }
             ip.extensionHeaders.append(next)
+            p.layers.append(.ipv6Extension, offset: cursor, length: length)
             next = b.u8(cursor)
             cursor += length
             walked += 1
@@ -293,6 +303,7 @@ public struct PacketDecoder: Sendable {
                 tcp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
             }
             p.tcp = tcp
+            p.layers.append(.tcp, offset: o, length: tcp.headerLength)
             p.payloadOffset = o + tcp.headerLength
             p.payloadLength = tcp.payloadLength
         case IPProtocol.udp:
@@ -324,6 +335,7 @@ public struct PacketDecoder: Sendable {
                 udp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
             }
             p.udp = udp
+            p.layers.append(.udp, offset: o, length: UDPHeader.length)
             p.payloadOffset = o + UDPHeader.length
             p.payloadLength = udp.payloadLength
         case IPProtocol.icmp, IPProtocol.icmpv6:
@@ -339,6 +351,7 @@ public struct PacketDecoder: Sendable {
                 icmp.checksumStatus = total == 0xffff ? .good : .bad
             }
             p.icmp = icmp
+            p.layers.append(v6 ? .icmpv6 : .icmp, offset: o, length: ICMPHeader.length)
         default:
             break
         }
