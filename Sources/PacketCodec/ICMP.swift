@@ -114,3 +114,25 @@ public struct ICMPHeader: Hashable, Sendable, BitwiseCopyable {
         return out
     }
 }
+
+extension PacketDecoder {
+    /// ICMP (RFC 792) or ICMPv6 (RFC 4443) header at `o`. Adds no defect when it is short.
+    @inline(__always)
+    func decodeICMP(_ b: UnsafeRawBufferPointer, v6: Bool, at o: Int, length: Int, checksummable: Bool,
+                   addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
+        // The whole segment must be captured for its checksum to be checked.
+        let fullyCaptured = o + length <= b.count
+        // RFC 792 / RFC 4443 §2.1. `payloadOffset`/`payloadLength` stay the IP payload's
+        // (the ICMP message), as before this layer existed.
+        guard length >= ICMPHeader.length, b.count >= o + ICMPHeader.length else { return }
+        var icmp = ICMPHeader.readFixed(b, at: o, icmpv6: v6)
+        icmp.messageLength = length
+        if verifyChecksums && checksummable && fullyCaptured {
+            let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
+            let total = v6 ? InternetChecksum.combine(addresses.sum(IPProtocol.icmpv6, UInt32(length)), sum) : sum
+            icmp.checksumStatus = total == 0xffff ? .good : .bad
+        }
+        p.icmp = icmp
+        p.layers.append(v6 ? .icmpv6 : .icmp, offset: o, length: ICMPHeader.length)
+    }
+}

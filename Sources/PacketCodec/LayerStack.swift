@@ -56,43 +56,48 @@ public enum LayerKind: UInt8, Sendable, Hashable, BitwiseCopyable, CaseIterable,
 public struct Layer: Sendable, Hashable, BitwiseCopyable {
     public var kind: LayerKind
     /// Offset of the header in the frame.
-    public var offset: Int { Int(storedOffset) }
+    public var offset: Int
     /// Header length in bytes (the fixed header plus its options; not the payload).
-    public var length: Int { Int(storedLength) }
-    @usableFromInline var storedOffset: UInt32
-    @usableFromInline var storedLength: UInt32
+    public var length: Int
 
     @inlinable
     public init(kind: LayerKind, offset: Int, length: Int) {
         self.kind = kind
-        self.storedOffset = UInt32(truncatingIfNeeded: offset)
-        self.storedLength = UInt32(truncatingIfNeeded: length)
+        self.offset = offset
+        self.length = length
+    }
+
+    /// Packed form: kind in bits 56..<64, offset in 28..<56, length in 0..<28.
+    @inlinable
+    init(packed v: UInt64) {
+        kind = LayerKind(rawValue: UInt8(truncatingIfNeeded: v >> 56)) ?? .ethernet
+        offset = Int(truncatingIfNeeded: (v >> 28) & LayerStack.fieldMask)
+        length = Int(truncatingIfNeeded: v & LayerStack.fieldMask)
     }
 }
 
 /// The headers of one frame, outermost first, in a fixed inline buffer (no allocation,
-/// trivially copyable). Holds at most `capacity` entries; further layers are not recorded and
-/// `overflowed` is set (the flat slots of `DecodedPacket` are still filled). Offsets and lengths
-/// are 32-bit, which covers every pcap record (libpcap caps `caplen` at 256 KiB).
+/// trivially copyable; 12 packed 64-bit words). Holds at most `capacity` entries; further
+/// layers are not recorded and `overflowed` is set (the flat slots of `DecodedPacket` are still
+/// filled). Offsets and lengths are kept modulo 2^28 (256 MiB; libpcap caps `caplen` at
+/// 256 KiB, so no real record reaches it).
 ///
 /// Only the headers `PacketDecoder` decoded appear: a layer cut by the capture or rejected as
 /// malformed is absent (its flat slot may still hold the fields read, see `DecodedPacket`).
 public struct LayerStack: Sendable, BitwiseCopyable, RandomAccessCollection {
     public static let capacity = 12
+    @usableFromInline static let fieldMask: UInt64 = (1 << 28) - 1
 
-    @usableFromInline var storage: (Layer, Layer, Layer, Layer, Layer, Layer,
-                                    Layer, Layer, Layer, Layer, Layer, Layer)
+    @usableFromInline var storage: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                                    UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+        = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     @usableFromInline var stored: UInt8 = 0
-    /// More than `capacity` layers were decoded; the last ones are missing here.
     @usableFromInline var storedOverflow = false
-    /// More-than-capacity flag, see above.
+    /// More than `capacity` layers were decoded; the last ones are missing here.
     @inlinable public var overflowed: Bool { storedOverflow }
 
     @inlinable
-    public init() {
-        let e = Layer(kind: .ethernet, offset: 0, length: 0)
-        storage = (e, e, e, e, e, e, e, e, e, e, e, e)
-    }
+    public init() {}
 
     public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { Int(stored) }
@@ -101,7 +106,8 @@ public struct LayerStack: Sendable, BitwiseCopyable, RandomAccessCollection {
     @inlinable
     public subscript(i: Int) -> Layer {
         precondition(i >= 0 && i < Int(stored), "LayerStack index out of range")
-        return withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i * MemoryLayout<Layer>.stride, as: Layer.self) }
+        let v = withUnsafeBytes(of: storage) { $0.load(fromByteOffset: i &* 8, as: UInt64.self) }
+        return Layer(packed: v)
     }
 
     /// Appends a layer; past `capacity` sets `overflowed` instead.
@@ -109,11 +115,10 @@ public struct LayerStack: Sendable, BitwiseCopyable, RandomAccessCollection {
     mutating func append(_ kind: LayerKind, offset: Int, length: Int) {
         let n = Int(stored)
         guard n < LayerStack.capacity else { storedOverflow = true; return }
-        let layer = Layer(kind: kind, offset: offset, length: length)
-        withUnsafeMutableBytes(of: &storage) {
-            $0.storeBytes(of: layer, toByteOffset: n * MemoryLayout<Layer>.stride, as: Layer.self)
-        }
-        stored = UInt8(n + 1)
+        let v = UInt64(kind.rawValue) << 56 | (UInt64(truncatingIfNeeded: offset) & LayerStack.fieldMask) << 28
+            | (UInt64(truncatingIfNeeded: length) & LayerStack.fieldMask)
+        withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v, toByteOffset: n &* 8, as: UInt64.self) }
+        stored = UInt8(truncatingIfNeeded: n &+ 1)
     }
 
     /// The innermost (last) layer of `kind`, or nil.

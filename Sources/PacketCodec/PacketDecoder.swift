@@ -262,98 +262,21 @@ public struct PacketDecoder: Sendable {
                         addresses: pseudo, &p)
     }
 
-    // MARK: TCP (RFC 9293 §3.1) and UDP (RFC 768)
+    // MARK: Transport dispatch (IP protocol number → the protocol's decoder, in its own file)
 
+    /// Decodes the upper-layer header `proto` at `o` (`length` bytes by the IP header). Each
+    /// protocol's decoder sits next to its header and emit: `decodeTCP` in TCP.swift,
+    /// `decodeUDP` in UDP.swift, `decodeICMP` in ICMP.swift. Unknown protocols add nothing.
     @inline(__always)
     func decodeTransport(_ b: UnsafeRawBufferPointer, proto: UInt8, at o: Int, length: Int, checksummable: Bool,
                          addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
-        let isIPv6 = !addresses.source.isIPv4
-        // The whole segment must be captured for its checksum to be checked.
-        let fullyCaptured = o + length <= b.count
         switch proto {
-        case IPProtocol.tcp:
-            guard length >= TCPHeader.minimumLength, b.count >= o + TCPHeader.minimumLength else {
-                p.defects.insert(.tcpTruncated); return
-            }
-            var tcp = TCPHeader.readFixed(b, at: o)
-            guard tcp.headerLength >= TCPHeader.minimumLength else {
-                p.defects.insert(.tcpDataOffsetInvalid); p.tcp = tcp; return
-            }
-            guard tcp.headerLength <= length else {
-                p.defects.insert(.tcpDataOffsetBeyondSegment); p.tcp = tcp; return
-            }
-            guard o + tcp.headerLength <= b.count else {
-                // Snaplen cut inside the header: the segment's length is still known from IP.
-                tcp.payloadLength = length - tcp.headerLength
-                p.defects.insert(.tcpDataOffsetBeyondCapture); p.tcp = tcp; return
-            }
-            var options = TCPOptionIterator(bytes: b, header: tcp)
-            while let e = options.next() {
-                if e.hasInvalidLength { p.defects.insert(.tcpOptionLengthInvalid) }
-                tcp.options.add(e, b)
-            }
-            if let d = options.defect { p.defects.insert(d) }
-            for i in options.remaining where b.u8(i) != 0 {
-                p.defects.insert(.tcpNonZeroAfterEOL)
-                break
-            }
-            tcp.payloadLength = length - tcp.headerLength
-            if verifyChecksums && checksummable && fullyCaptured {
-                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
-                tcp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
-            }
-            p.tcp = tcp
-            p.layers.append(.tcp, offset: o, length: tcp.headerLength)
-            p.payloadOffset = o + tcp.headerLength
-            p.payloadLength = tcp.payloadLength
-        case IPProtocol.udp:
-            guard length >= UDPHeader.length, b.count >= o + UDPHeader.length else {
-                p.defects.insert(.udpTruncated); return
-            }
-            var udp = UDPHeader.readFixed(b, at: o)
-            var covered = Int(udp.length)
-            var lengthOK = true
-            if covered < UDPHeader.length {
-                p.defects.insert(.udpLengthInvalid)
-                covered = length
-                lengthOK = false
-            } else if covered > length {
-                p.defects.insert(.udpLengthExceedsPayload)
-                covered = length
-                lengthOK = false
-            }
-            udp.payloadLength = covered - UDPHeader.length
-            if udp.checksum == 0 {
-                if isIPv6 {
-                    udp.checksumStatus = .bad
-                    p.defects.insert(.udpZeroChecksumIPv6)
-                } else {
-                    udp.checksumStatus = .absent
-                }
-            } else if verifyChecksums && checksummable && lengthOK && o + covered <= b.count {
-                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + covered)]))
-                udp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
-            }
-            p.udp = udp
-            p.layers.append(.udp, offset: o, length: UDPHeader.length)
-            p.payloadOffset = o + UDPHeader.length
-            p.payloadLength = udp.payloadLength
+        case IPProtocol.tcp: decodeTCP(b, at: o, length: length, checksummable: checksummable, addresses: addresses, &p)
+        case IPProtocol.udp: decodeUDP(b, at: o, length: length, checksummable: checksummable, addresses: addresses, &p)
         case IPProtocol.icmp, IPProtocol.icmpv6:
-            // RFC 792 / RFC 4443 §2.1. `payloadOffset`/`payloadLength` stay the IP payload's
-            // (the ICMP message), as before this layer existed.
-            guard length >= ICMPHeader.length, b.count >= o + ICMPHeader.length else { return }
-            let v6 = proto == IPProtocol.icmpv6
-            var icmp = ICMPHeader.readFixed(b, at: o, icmpv6: v6)
-            icmp.messageLength = length
-            if verifyChecksums && checksummable && fullyCaptured {
-                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
-                let total = v6 ? InternetChecksum.combine(addresses.sum(IPProtocol.icmpv6, UInt32(length)), sum) : sum
-                icmp.checksumStatus = total == 0xffff ? .good : .bad
-            }
-            p.icmp = icmp
-            p.layers.append(v6 ? .icmpv6 : .icmp, offset: o, length: ICMPHeader.length)
-        default:
-            break
+            decodeICMP(b, v6: proto == IPProtocol.icmpv6, at: o, length: length, checksummable: checksummable,
+                       addresses: addresses, &p)
+        default: break
         }
     }
 }
