@@ -23,6 +23,8 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
     public var ipv6: IPv6Header? = nil
     public var tcp: TCPHeader? = nil
     public var udp: UDPHeader? = nil
+    /// ICMP or ICMPv6 header (IP protocol 1 or 58), first fragment only; see `ICMPHeader`.
+    public var icmp: ICMPHeader? = nil
 
     /// Offset of the transport payload in the frame (or of the IP payload when no transport
     /// header was decoded) and its length by the headers' length fields.
@@ -30,6 +32,11 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
     public var payloadLength: Int = 0
 
     public var defects = DefectSet()
+
+    /// Every header decoded, outermost first (link, VLAN tags, IP, IPv6 extension headers,
+    /// transport/ICMP), with its offset and length. The flat slots above are the innermost
+    /// IP/transport headers and keep their meaning when tunnels add more layers here.
+    public var layers = LayerStack()
 
     @inlinable @inline(__always)
     public init(linkType: LinkType, captureLength: Int, wireLength: Int) {

@@ -63,6 +63,10 @@ public struct PacketDecoder: Sendable {
             p.ethernet = EthernetHeader.parse(b, defect: &defect)
             if let defect { p.defects.insert(defect); return }
             guard let eth = p.ethernet else { return }
+            p.layers.append(.ethernet, offset: 0, length: EthernetHeader.headerLength)
+            for i in 0..<eth.tags.count {
+                p.layers.append(.vlan, offset: EthernetHeader.headerLength + 4 * i, length: 4)
+            }
             p.etherType = eth.etherType
             p.networkOffset = eth.length
         case .linuxSLL, .linuxSLL2:
@@ -70,6 +74,7 @@ public struct PacketDecoder: Sendable {
                 p.defects.insert(.linkTruncated); return
             }
             p.linuxSLL = sll
+            p.layers.append(p.linkType == .linuxSLL ? .linuxSLL : .linuxSLL2, offset: 0, length: sll.length)
             var offset = sll.length
             var type = sll.protocolType
             // Tagged frames on a cooked capture keep their tags (the kernel strips them into
@@ -77,6 +82,7 @@ public struct PacketDecoder: Sendable {
             while EtherType.isVLANTag(type) {
                 guard b.count >= offset + 4 else { p.defects.insert(.linkTruncated); return }
                 type = b.u16(offset + 2)
+                p.layers.append(.vlan, offset: offset, length: 4)
                 offset += 4
             }
             p.etherType = type
@@ -86,6 +92,7 @@ public struct PacketDecoder: Sendable {
                 p.defects.insert(.linkTruncated); return
             }
             p.loopback = lo
+            p.layers.append(.loopback, offset: 0, length: LoopbackHeader.length)
             switch lo.ipVersion {
             case 4: p.etherType = EtherType.ipv4
             case 6: p.etherType = EtherType.ipv6
@@ -135,7 +142,11 @@ public struct PacketDecoder: Sendable {
         }
         if verifyChecksums {
             let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + ip.headerLength)]))
-            ip.checksumStatus = sum == 0xffff ? .good : .bad
+            // A header checksum of 0x0000 that does not verify is transmit offload on the
+            // capturing host (the NIC fills it in later), not corruption: `partial`, as for
+            // TCP/UDP offload (issue 16). A correct header never needs 0x0000: its sum is then
+            // 0xFFFF and it is `good` first.
+            ip.checksumStatus = sum == 0xffff ? .good : (ip.checksum == 0 ? .partial : .bad)
         }
         if ip.optionsLength > 0 {
             var it = IPv4OptionIterator(bytes: b, header: ip)
@@ -160,6 +171,7 @@ public struct PacketDecoder: Sendable {
             ip.effectiveLength = Int(ip.totalLength)
         }
         p.ipv4 = ip
+        p.layers.append(.ipv4, offset: o, length: ip.headerLength)
         let payloadStart = o + ip.headerLength
         let payloadLength = ip.effectiveLength - ip.headerLength
         p.payloadOffset = payloadStart
@@ -199,6 +211,7 @@ public struct PacketDecoder: Sendable {
         var cursor = o + IPv6Header.length
         var pseudo = PseudoHeaderAddresses(source: ip.source, destination: ip.destination)
         var walked = 0
+        p.layers.append(.ipv6, offset: o, length: IPv6Header.length)
         while IPv6Header.isExtensionHeader(next) {
             guard walked < maxExtensionHeaders else {
                 p.defects.insert(.ipv6TooManyExtensionHeaders)
@@ -233,6 +246,7 @@ public struct PacketDecoder: Sendable {
                 pseudo.update(from: next, at: cursor, length: length, in: b)
             }
             ip.extensionHeaders.append(next)
+            p.layers.append(.ipv6Extension, offset: cursor, length: length)
             next = b.u8(cursor)
             cursor += length
             walked += 1
@@ -248,82 +262,21 @@ public struct PacketDecoder: Sendable {
                         addresses: pseudo, &p)
     }
 
-    // MARK: TCP (RFC 9293 §3.1) and UDP (RFC 768)
+    // MARK: Transport dispatch (IP protocol number → the protocol's decoder, in its own file)
 
+    /// Decodes the upper-layer header `proto` at `o` (`length` bytes by the IP header). Each
+    /// protocol's decoder sits next to its header and emit: `decodeTCP` in TCP.swift,
+    /// `decodeUDP` in UDP.swift, `decodeICMP` in ICMP.swift. Unknown protocols add nothing.
     @inline(__always)
     func decodeTransport(_ b: UnsafeRawBufferPointer, proto: UInt8, at o: Int, length: Int, checksummable: Bool,
                          addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
-        let isIPv6 = !addresses.source.isIPv4
-        // The whole segment must be captured for its checksum to be checked.
-        let fullyCaptured = o + length <= b.count
         switch proto {
-        case IPProtocol.tcp:
-            guard length >= TCPHeader.minimumLength, b.count >= o + TCPHeader.minimumLength else {
-                p.defects.insert(.tcpTruncated); return
-            }
-            var tcp = TCPHeader.readFixed(b, at: o)
-            guard tcp.headerLength >= TCPHeader.minimumLength else {
-                p.defects.insert(.tcpDataOffsetInvalid); p.tcp = tcp; return
-            }
-            guard tcp.headerLength <= length else {
-                p.defects.insert(.tcpDataOffsetBeyondSegment); p.tcp = tcp; return
-            }
-            guard o + tcp.headerLength <= b.count else {
-                // Snaplen cut inside the header: the segment's length is still known from IP.
-                tcp.payloadLength = length - tcp.headerLength
-                p.defects.insert(.tcpDataOffsetBeyondCapture); p.tcp = tcp; return
-            }
-            var options = TCPOptionIterator(bytes: b, header: tcp)
-            while let e = options.next() {
-                if e.hasInvalidLength { p.defects.insert(.tcpOptionLengthInvalid) }
-                tcp.options.add(e, b)
-            }
-            if let d = options.defect { p.defects.insert(d) }
-            for i in options.remaining where b.u8(i) != 0 {
-                p.defects.insert(.tcpNonZeroAfterEOL)
-                break
-            }
-            tcp.payloadLength = length - tcp.headerLength
-            if verifyChecksums && checksummable && fullyCaptured {
-                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
-                tcp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
-            }
-            p.tcp = tcp
-            p.payloadOffset = o + tcp.headerLength
-            p.payloadLength = tcp.payloadLength
-        case IPProtocol.udp:
-            guard length >= UDPHeader.length, b.count >= o + UDPHeader.length else {
-                p.defects.insert(.udpTruncated); return
-            }
-            var udp = UDPHeader.readFixed(b, at: o)
-            var covered = Int(udp.length)
-            var lengthOK = true
-            if covered < UDPHeader.length {
-                p.defects.insert(.udpLengthInvalid)
-                covered = length
-                lengthOK = false
-            } else if covered > length {
-                p.defects.insert(.udpLengthExceedsPayload)
-                covered = length
-                lengthOK = false
-            }
-            udp.payloadLength = covered - UDPHeader.length
-            if udp.checksum == 0 {
-                if isIPv6 {
-                    udp.checksumStatus = .bad
-                    p.defects.insert(.udpZeroChecksumIPv6)
-                } else {
-                    udp.checksumStatus = .absent
-                }
-            } else if verifyChecksums && checksummable && lengthOK && o + covered <= b.count {
-                let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + covered)]))
-                udp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
-            }
-            p.udp = udp
-            p.payloadOffset = o + UDPHeader.length
-            p.payloadLength = udp.payloadLength
-        default:
-            break
+        case IPProtocol.tcp: decodeTCP(b, at: o, length: length, checksummable: checksummable, addresses: addresses, &p)
+        case IPProtocol.udp: decodeUDP(b, at: o, length: length, checksummable: checksummable, addresses: addresses, &p)
+        case IPProtocol.icmp, IPProtocol.icmpv6:
+            decodeICMP(b, v6: proto == IPProtocol.icmpv6, at: o, length: length, checksummable: checksummable,
+                       addresses: addresses, &p)
+        default: break
         }
     }
 }

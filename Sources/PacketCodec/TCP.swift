@@ -115,3 +115,48 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, BitwiseCopyable, CustomSt
 
     public var description: String { tcpdumpString }
 }
+
+extension PacketDecoder {
+    /// TCP header and options (RFC 9293 §3.1) at `o`; `length` is the segment length by IP.
+    /// Never traps: each read follows a length check; failures add a `Defect`.
+    @inline(__always)
+    func decodeTCP(_ b: UnsafeRawBufferPointer, at o: Int, length: Int, checksummable: Bool,
+                   addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
+        // The whole segment must be captured for its checksum to be checked.
+        let fullyCaptured = o + length <= b.count
+        guard length >= TCPHeader.minimumLength, b.count >= o + TCPHeader.minimumLength else {
+            p.defects.insert(.tcpTruncated); return
+        }
+        var tcp = TCPHeader.readFixed(b, at: o)
+        guard tcp.headerLength >= TCPHeader.minimumLength else {
+            p.defects.insert(.tcpDataOffsetInvalid); p.tcp = tcp; return
+        }
+        guard tcp.headerLength <= length else {
+            p.defects.insert(.tcpDataOffsetBeyondSegment); p.tcp = tcp; return
+        }
+        guard o + tcp.headerLength <= b.count else {
+            // Snaplen cut inside the header: the segment's length is still known from IP.
+            tcp.payloadLength = length - tcp.headerLength
+            p.defects.insert(.tcpDataOffsetBeyondCapture); p.tcp = tcp; return
+        }
+        var options = TCPOptionIterator(bytes: b, header: tcp)
+        while let e = options.next() {
+            if e.hasInvalidLength { p.defects.insert(.tcpOptionLengthInvalid) }
+            tcp.options.add(e, b)
+        }
+        if let d = options.defect { p.defects.insert(d) }
+        for i in options.remaining where b.u8(i) != 0 {
+            p.defects.insert(.tcpNonZeroAfterEOL)
+            break
+        }
+        tcp.payloadLength = length - tcp.headerLength
+        if verifyChecksums && checksummable && fullyCaptured {
+            let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + length)]))
+            tcp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.tcp, UInt32(length)), field: tcp.checksum, segmentSum: sum)
+        }
+        p.tcp = tcp
+        p.layers.append(.tcp, offset: o, length: tcp.headerLength)
+        p.payloadOffset = o + tcp.headerLength
+        p.payloadLength = tcp.payloadLength
+    }
+}

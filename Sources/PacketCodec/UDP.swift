@@ -37,3 +37,44 @@ public struct UDPHeader: Hashable, Sendable, BitwiseCopyable {
         bytes.appendBigEndian(checksum)
     }
 }
+
+extension PacketDecoder {
+    /// UDP header (RFC 768) at `o`; the length field is checked against the IP payload.
+    /// A zero checksum is `absent` over IPv4 and `bad` with a defect over IPv6 (RFC 8200 §8.1).
+    @inline(__always)
+    func decodeUDP(_ b: UnsafeRawBufferPointer, at o: Int, length: Int, checksummable: Bool,
+                   addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
+        let isIPv6 = !addresses.source.isIPv4
+        guard length >= UDPHeader.length, b.count >= o + UDPHeader.length else {
+            p.defects.insert(.udpTruncated); return
+        }
+        var udp = UDPHeader.readFixed(b, at: o)
+        var covered = Int(udp.length)
+        var lengthOK = true
+        if covered < UDPHeader.length {
+            p.defects.insert(.udpLengthInvalid)
+            covered = length
+            lengthOK = false
+        } else if covered > length {
+            p.defects.insert(.udpLengthExceedsPayload)
+            covered = length
+            lengthOK = false
+        }
+        udp.payloadLength = covered - UDPHeader.length
+        if udp.checksum == 0 {
+            if isIPv6 {
+                udp.checksumStatus = .bad
+                p.defects.insert(.udpZeroChecksumIPv6)
+            } else {
+                udp.checksumStatus = .absent
+            }
+        } else if verifyChecksums && checksummable && lengthOK && o + covered <= b.count {
+            let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + covered)]))
+            udp.checksumStatus = .transport(pseudo: addresses.sum(IPProtocol.udp, UInt32(covered)), field: udp.checksum, segmentSum: sum)
+        }
+        p.udp = udp
+        p.layers.append(.udp, offset: o, length: UDPHeader.length)
+        p.payloadOffset = o + UDPHeader.length
+        p.payloadLength = udp.payloadLength
+    }
+}

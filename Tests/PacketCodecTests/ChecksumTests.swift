@@ -92,6 +92,24 @@ struct ChecksumStatusTests {
         #expect(decode(u).udp?.checksumStatus == .partial)
     }
 
+    @Test("an IPv4 header checksum of 0x0000 is 'partial' (transmit offload), other wrong values stay bad")
+    func ipv4HeaderChecksumZero() {
+        // Encoder-built SYN with the header checksum left at 0 (as a capturing host with
+        // transmit offload records it); the TCP checksum is still computed.
+        var f = tcpFrame()
+        #expect(decode(f).ipv4?.checksumStatus == .good)
+        poke16(&f, 14 + 10, 0)
+        let p = decode(f)
+        #expect(p.ipv4?.checksum == 0)
+        #expect(p.ipv4?.checksumStatus == .partial)
+        #expect(p.defects.isEmpty)
+        #expect(p.tcp?.checksumStatus == .good)
+        poke16(&f, 14 + 10, 1)
+        #expect(decode(f).ipv4?.checksumStatus == .bad)
+        poke16(&f, 14 + 10, 0)
+        #expect(decode(f, verify: false).ipv4?.checksumStatus == .unverified)
+    }
+
     @Test("UDP over IPv4 with checksum 0 is 'absent'; over IPv6 it is bad with a defect")
     func udpZero() {
         let f = udpFrame(checksum: false)

@@ -1,0 +1,65 @@
+import PacketCodec
+import Testing
+
+private func requireBitwiseCopyable<T: BitwiseCopyable>(_: T.Type) {}
+
+@Suite("Layer stack")
+struct LayerStackTests {
+    @Test("Ethernet + two VLAN tags + IPv4 + ICMP: one entry per header with its offset and length")
+    func vlanICMP() {
+        let p = decode(ICMPReference.echo)
+        #expect(p.layers.kinds == [.ethernet, .vlan, .vlan, .ipv4, .icmp])
+        #expect(p.layers.map(\.offset) == [0, 14, 18, 22, 42])
+        #expect(p.layers.map(\.length) == [14, 4, 4, 20, 8])
+        #expect(!p.layers.overflowed)
+        #expect(p.layers.last(.vlan)?.offset == 18)
+        #expect(p.layers.last(.tcp) == nil)
+    }
+
+    @Test("IPv6 + Routing header + ICMPv6; TCP with options; UDP")
+    func ipv6AndTransport() {
+        let v6 = decode(ICMPReference.echo6)
+        #expect(v6.layers.kinds == [.ethernet, .ipv6, .ipv6Extension, .icmpv6])
+        #expect(v6.layers[2].offset == 54 && v6.layers[2].length == 24)
+        let tcp = decode(tcpFrame([.syn], options: [.maxSegmentSize(1460), .sackPermitted], vlan: [5]))
+        #expect(tcp.layers.kinds == [.ethernet, .vlan, .ipv4, .tcp])
+        #expect(tcp.layers[3].offset == 38 && tcp.layers[3].length == 28)
+        let udp = decode(udpFrame())
+        #expect(udp.layers.kinds == [.ethernet, .ipv4, .udp])
+        #expect(udp.layers[2].offset == 34 && udp.layers[2].length == 8)
+    }
+
+    @Test("a layer that fails to decode is not in the stack")
+    func truncated() {
+        let f = tcpFrame()
+        let p = decode(Array(f[0..<40]), wireLength: f.count)   // TCP header cut
+        #expect(p.layers.kinds == [.ethernet, .ipv4])
+        #expect(decode([0x01, 0x02]).layers.isEmpty)
+    }
+
+    @Test("more layers than capacity: the first 12 are kept, overflowed is set, flat slots still filled")
+    func overflow() {
+        // 11 Destination Options headers (8 bytes each, one PadN) before UDP.
+        var ext: [UInt8] = []
+        for i in 0..<11 { ext += [i == 10 ? IPProtocol.udp : IPProtocol.ipv6DestinationOptions, 0, 1, 4, 0, 0, 0, 0] }
+        var udp = UDPHeader()
+        udp.sourcePort = 1
+        udp.destinationPort = 2
+        let f = ipv6Frame(transport: .udp(udp), nextHeader: IPProtocol.ipv6DestinationOptions, extensionHeaders: ext)
+        let p = decode(f)
+        #expect(p.defects.isEmpty)
+        #expect(p.layers.count == LayerStack.capacity)
+        #expect(p.layers.overflowed)
+        #expect(p.layers.kinds == [.ethernet, .ipv6] + Array(repeating: .ipv6Extension, count: 10))
+        #expect(p.udp?.destinationPort == 2 && p.udp?.checksumStatus == .good)
+        #expect(!decode(udpFrame()).layers.overflowed)
+    }
+
+    @Test("the packet stays trivially copyable and of bounded size")
+    func layout() {
+        requireBitwiseCopyable(DecodedPacket.self)
+        requireBitwiseCopyable(LayerStack.self)
+        #expect(MemoryLayout<LayerStack>.size <= 12 * 8 + 2)
+        #expect(MemoryLayout<DecodedPacket>.size <= 600)   // 456 B before the ICMP slot and the stack
+    }
+}
