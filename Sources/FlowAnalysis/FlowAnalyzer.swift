@@ -200,13 +200,8 @@ public final class FlowAnalyzer {
 
     @inline(__always)
     private func countPacket(_ s: UnsafeMutablePointer<FlowState>, fromA: Bool, ipLength: UInt64, time: Int64) {
-        if fromA {
-            s.pointee.packetsA &+= 1
-            s.pointee.ipBytesA &+= ipLength
-        } else {
-            s.pointee.packetsB &+= 1
-            s.pointee.ipBytesB &+= ipLength
-        }
+        s.pointee.packets[fromA: fromA] &+= 1
+        s.pointee.ipBytes[fromA: fromA] &+= ipLength
         s.pointee.lastSeen = time
     }
 
@@ -221,7 +216,8 @@ public final class FlowAnalyzer {
         var idx = table.lookup(key)
         // `tcpIsReuse` is false without SYN; testing that first spares the call (which copies
         // the flow) on almost every packet.
-        if let i = idx, headerUsable, h.flags.contains(.syn), table.slots[Int(i)].tcpIsReuse(h, fromA: fromA) {
+        if let i = idx, headerUsable, h.flags.contains(.syn),
+           table.tcp(table.slots[Int(i)].side).pointee.isReuse(h, fromA: fromA, origIsA: table.slots[Int(i)].origIsA) {
             let reuse = table.slots[Int(i)].reuseIndex &+ 1
             emit(i, reason: .reused)
             idx = create(FlowState(key: key, kind: .tcp, origIsA: fromA, time: time, reuseIndex: reuse))
@@ -241,18 +237,18 @@ public final class FlowAnalyzer {
                 }
             }
             if isBroadcast(dst) { flip = false }
-            var state = FlowState(key: key, kind: .tcp, origIsA: fromA, time: time, reuseIndex: 0)
-            if flip { state.flipRoles() }
-            i = create(state)
+            i = create(FlowState(key: key, kind: .tcp, origIsA: fromA, time: time, reuseIndex: 0))
+            if flip { flipRoles(table.slot(i), &table.tcp(table.slot(i).pointee.side).pointee.history) }
         }
         // Stable until the next insert (none below).
-        let s = table.slots + Int(i)
+        let s = table.slot(i)
+        let t = table.tcp(s.pointee.side)
         guard headerUsable else {
             // The connection exists (Zeek builds the tuple from the first 20 bytes), but the
             // segment is neither counted nor analyzed (`bad_TCP_header_len`, `truncated_header`).
-            if fromA { s.pointee.anomA.truncatedHeaders &+= 1 } else { s.pointee.anomB.truncatedHeaders &+= 1 }
+            t.pointee.anomalies[fromA: fromA].truncatedHeaders &+= 1
             s.pointee.lastSeen = time
-            placeTCP(i, s, time: time)
+            placeTCP(i, s, t, time: time)
             return
         }
         countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
@@ -266,41 +262,42 @@ public final class FlowAnalyzer {
         tcpChecksum: switch h.checksumStatus {
         case .bad:
             summary.badChecksumPackets &+= 1
-            if fromA { s.pointee.anomA.badChecksums &+= 1 } else { s.pointee.anomB.badChecksums &+= 1 }
-            let due = fromA ? s.pointee.tcp.a.checksumErrors.record() : s.pointee.tcp.b.checksumErrors.record()
-            if due { s.pointee.addLetter(UInt8(ascii: "C"), fromA: fromA) }
-            if !(s.pointee.tcp.a.didClose && s.pointee.tcp.b.didClose) { s.pointee.lastTime = time }
-            placeTCP(i, s, time: time)
+            t.pointee.anomalies[fromA: fromA].badChecksums &+= 1
+            let due = fromA ? t.pointee.a.checksumErrors.record() : t.pointee.b.checksumErrors.record()
+            if due { t.pointee.history.add(UInt8(ascii: "C"), isOrig: fromA == s.pointee.origIsA) }
+            if !(t.pointee.a.didClose && t.pointee.b.didClose) { s.pointee.lastTime = time }
+            placeTCP(i, s, t, time: time)
             return
         case .partial:
             summary.partialChecksumPackets &+= 1
-            if fromA { s.pointee.anomA.partialChecksums &+= 1 } else { s.pointee.anomB.partialChecksums &+= 1 }
+            t.pointee.anomalies[fromA: fromA].partialChecksums &+= 1
         default:
             break tcpChecksum
         }
-        let before = s.pointee.handshakeMilestones
-        s.pointee.processTCP(h, fromA: fromA, time: time)
-        if s.pointee.handshakeMilestones != before, let onEvent = onEventStorage.pointee {
-            reportMilestones(s.pointee, before: before, time: time, to: onEvent)
+        let before = t.pointee.handshakeMilestones(origIsA: s.pointee.origIsA)
+        t.pointee.process(h, flow: &s.pointee, fromA: fromA, time: time)
+        if t.pointee.handshakeMilestones(origIsA: s.pointee.origIsA) != before, let onEvent = onEventStorage.pointee {
+            reportMilestones(s.pointee, t.pointee, before: before, time: time, to: onEvent)
         }
-        placeTCP(i, s, time: time)
+        placeTCP(i, s, t, time: time)
     }
 
     /// Files flow `i` (at `s`) in the timeout list its TCP state calls for. Reads only the few
     /// fields it needs through the pointer (no copy of the flow).
     @inline(__always)
-    private func placeTCP(_ i: Int32, _ s: UnsafeMutablePointer<FlowState>, time: Int64) {
+    private func placeTCP(_ i: Int32, _ s: UnsafeMutablePointer<FlowState>, _ t: UnsafeMutablePointer<TCPConnection>,
+                          time: Int64) {
         let origIsA = s.pointee.origIsA
-        let orig = origIsA ? s.pointee.tcp.a.state : s.pointee.tcp.b.state
-        let resp = origIsA ? s.pointee.tcp.b.state : s.pointee.tcp.a.state
-        let attemptTime = s.pointee.tcp.attemptTime
-        if s.pointee.tcp.closeTime >= 0 {
+        let orig = origIsA ? t.pointee.a.state : t.pointee.b.state
+        let resp = origIsA ? t.pointee.b.state : t.pointee.a.state
+        let attemptTime = t.pointee.attemptTime
+        if t.pointee.closeTime >= 0 {
             table.place(i, in: .closing, time: time)
         } else if attemptTime >= 0 && (orig == .synSent || orig == .synAckSent) && resp == .inactive {
             table.place(i, in: .attempt, time: attemptTime)
         } else if orig == .inactive && resp == .inactive {
             table.place(i, in: .linger, time: time)
-        } else if s.pointee.tcp.longTimeout {
+        } else if t.pointee.longTimeout {
             table.place(i, in: .tcpLong, time: time)
         } else {
             table.place(i, in: .short, time: time)
@@ -317,29 +314,29 @@ public final class FlowAnalyzer {
             i = existing
         } else {
             let ports = configuration.likelyServerPorts
-            var state = FlowState(key: key, kind: .udp, origIsA: fromA, time: time, reuseIndex: 0)
+            i = create(FlowState(key: key, kind: .udp, origIsA: fromA, time: time, reuseIndex: 0))
             if ports.contains(u.sourcePort) && !ports.contains(u.destinationPort) && !isBroadcast(dst) {
-                state.flipRoles()
+                flipRoles(table.slot(i), &table.datagram(table.slot(i).pointee.side).pointee.history)
             }
-            i = create(state)
         }
-        let s = table.slots + Int(i)
+        let s = table.slot(i)
+        let d = table.datagram(s.pointee.side)
         countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
+        s.pointee.lastTime = time
+        let isOrig = fromA == s.pointee.origIsA
         udpChecksum: switch u.checksumStatus {
         case .bad:
             summary.badChecksumPackets &+= 1
-            if fromA { s.pointee.anomA.badChecksums &+= 1 } else { s.pointee.anomB.badChecksums &+= 1 }
-            s.pointee.recordDatagramChecksumError(fromA: fromA)
-            s.pointee.lastTime = time
+            d.pointee.recordChecksumError(fromA: fromA, isOrig: isOrig)
             table.place(i, in: .short, time: time)
             return
         case .partial:
             summary.partialChecksumPackets &+= 1
-            if fromA { s.pointee.anomA.partialChecksums &+= 1 } else { s.pointee.anomB.partialChecksums &+= 1 }
+            d.pointee.partialChecksums[fromA: fromA] &+= 1
         default:
             break udpChecksum
         }
-        s.pointee.processUDP(u, fromA: fromA, time: time)
+        d.pointee.processUDP(u, fromA: fromA, isOrig: isOrig)
         table.place(i, in: .short, time: time)
     }
 
@@ -348,25 +345,20 @@ public final class FlowAnalyzer {
         let (sp, dp) = ICMPPorts.ports(type: type, code: code, v6: v6)
         let (key, fromA) = FlowKey.make(proto: v6 ? 58 : 1, source: src, sourcePort: sp, destination: dst, destinationPort: dp)
         let i = table.lookup(key) ?? create(FlowState(key: key, kind: .icmp, origIsA: fromA, time: time, reuseIndex: 0))
-        let s = table.slots + Int(i)
+        let s = table.slot(i)
+        let d = table.datagram(s.pointee.side)
         countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
         s.pointee.lastTime = time
-        if fromA {
-            s.pointee.activeA = true
-            s.pointee.sizeA &+= UInt64(length - 8)
-        } else {
-            s.pointee.activeB = true
-            s.pointee.sizeB &+= UInt64(length - 8)
-        }
+        d.pointee.active[fromA: fromA] = true
+        d.pointee.size[fromA: fromA] &+= UInt64(length - 8)
         table.place(i, in: .icmp, time: time)
     }
 
     private func processOther(proto: UInt8, src: IPAddress, dst: IPAddress, time: Int64, ipLength: UInt64) {
         let (key, fromA) = FlowKey.make(proto: proto, source: src, sourcePort: 0, destination: dst, destinationPort: 0)
         let i = table.lookup(key) ?? create(FlowState(key: key, kind: .other, origIsA: fromA, time: time, reuseIndex: 0))
-        let s = table.slots + Int(i)
-        countPacket(s, fromA: fromA, ipLength: ipLength, time: time)
-        s.pointee.lastTime = time
+        countPacket(table.slot(i), fromA: fromA, ipLength: ipLength, time: time)
+        table.slot(i).pointee.lastTime = time
         table.place(i, in: .other, time: time)
     }
 
@@ -378,7 +370,17 @@ public final class FlowAnalyzer {
             kept = events[Int(i)]
             events[Int(i)] = []
         }
-        let record = RecordBuilder.record(table.slots[Int(i)], reason: reason, events: kept)
+        let f = table.slot(i).pointee
+        let record: ConnectionRecord
+        switch f.kind {
+        case .tcp:
+            record = RecordBuilder.record(f, tcp: table.tcp(f.side).pointee, datagram: nil, reason: reason, events: kept)
+        case .udp, .icmp:
+            record = RecordBuilder.record(f, tcp: nil, datagram: table.datagram(f.side).pointee, reason: reason,
+                                          events: kept)
+        case .other:
+            record = RecordBuilder.record(f, tcp: nil, datagram: nil, reason: reason, events: kept)
+        }
         table.remove(i)
         summary.connStates[record.connState, default: 0] &+= 1
         if let h = record.handshake { summary.handshakeStates[h.state, default: 0] &+= 1 }
@@ -388,14 +390,21 @@ public final class FlowAnalyzer {
 
     // MARK: Live events
 
-    private func reportMilestones(_ f: FlowState, before: FlowState.HandshakeMilestones, time: Int64,
-                                  to onEvent: (FlowEvent) -> Void) {
-        let after = f.handshakeMilestones
+    /// `Connection::FlipRoles` at creation: toggle the originator and mark the history.
+    @inline(__always)
+    private func flipRoles(_ s: UnsafeMutablePointer<FlowState>, _ history: inout FlowHistory) {
+        s.pointee.origIsA.toggle()
+        history.flip()
+    }
+
+    private func reportMilestones(_ f: FlowState, _ tcp: TCPConnection, before: TCPConnection.HandshakeMilestones,
+                                  time: Int64, to onEvent: (FlowEvent) -> Void) {
+        let after = tcp.handshakeMilestones(origIsA: f.origIsA)
         let (orig, resp) = f.endpoints
         let uid = FlowUID.make(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex)
         if after.opened && !before.opened {
-            let o = f.origIsA ? f.tcp.hsA : f.tcp.hsB
-            let r = f.origIsA ? f.tcp.hsB : f.tcp.hsA
+            let o = f.origIsA ? tcp.hsA : tcp.hsB
+            let r = f.origIsA ? tcp.hsB : tcp.hsA
             onEvent(FlowEvent(kind: .opened, time: time, uid: uid, originator: orig, responder: resp,
                               synToSynAck: o.synCount > 0 ? Double(r.synAckTime - o.synTime) / 1e9 : nil,
                               synAckToAck: Double(o.thirdAckTime - r.synAckTime) / 1e9))
@@ -406,24 +415,18 @@ public final class FlowAnalyzer {
     }
 }
 
-extension FlowState {
+extension TCPConnection {
     struct HandshakeMilestones: Equatable {
         var opened: Bool
         var rejected: Bool
     }
 
-    /// (originator, responder) after any role flip.
-    var endpoints: (Endpoint, Endpoint) {
-        let a = Endpoint(address: key.addressA, port: key.portA)
-        let b = Endpoint(address: key.addressB, port: key.portB)
-        return origIsA ? (a, b) : (b, a)
-    }
-
     /// Whether the originator's handshake ACK (after a SYN-ACK) and a reject have been seen.
-    var handshakeMilestones: HandshakeMilestones {
-        let opened = origIsA ? tcp.hsA.thirdAckSeen && tcp.hsB.synAckCount > 0
-                             : tcp.hsB.thirdAckSeen && tcp.hsA.synAckCount > 0
-        return HandshakeMilestones(opened: opened, rejected: tcp.rejected)
+    @inline(__always)
+    func handshakeMilestones(origIsA: Bool) -> HandshakeMilestones {
+        let opened = origIsA ? hsA.thirdAckSeen && hsB.synAckCount > 0
+                             : hsB.thirdAckSeen && hsA.synAckCount > 0
+        return HandshakeMilestones(opened: opened, rejected: rejected)
     }
 }
 

@@ -22,10 +22,10 @@ public struct FlowConfiguration: Sendable {
     /// packets) is dropped after this much silence.
     public var tcpConnectionLinger: Int64 = 5 * 1_000_000_000
     /// Most flows tracked at once; beyond it the least recently active flow is written with
-    /// close reason `.evicted` (counted in `AnalysisSummary.evictedFlows`). Each tracked flow
-    /// costs about 1.2 KB, so the default bounds the table near 240 MB under a SYN flood of
-    /// distinct 5-tuples; ordinary captures hold far fewer flows at once (the 5M-packet benchmark
-    /// peaks near 1,300).
+    /// close reason `.evicted` (counted in `AnalysisSummary.evictedFlows`). A tracked TCP flow
+    /// costs about 830 B (128 B hot record, 672 B TCP side record, index), a UDP/ICMP flow about
+    /// 280 B, so the default bounds a SYN flood of distinct 5-tuples near 185 MB peak RSS; ordinary
+    /// captures hold far fewer flows at once (the 5M-packet benchmark peaks near 1,300).
     public var maxFlows: Int = 200_000
     /// Keep `PacketEvent`s of TCP flows (for ladder diagrams).
     public var keepEvents = false

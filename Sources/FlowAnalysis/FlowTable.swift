@@ -20,11 +20,12 @@ enum TimeoutList: UInt8, CaseIterable {
     var isFixed: Bool { self == .attempt || self == .closing }
 }
 
-/// Flow storage: a contiguous buffer of `FlowState` slots, an open-addressing index from
-/// `FlowKey` to slot, a free list of slots for reuse (LIFO, threaded through the free slots'
-/// `next` links), and the timeout lists.
+/// Flow storage: a contiguous store of hot `FlowState` slots, per-protocol side tables
+/// (`TCPConnection` for TCP flows, `DatagramFlow` for UDP and ICMP flows; each slot's `side`
+/// indexes its kind's table), an open-addressing index from `FlowKey` to slot, free lists for
+/// reuse (`SlotStore`, LIFO), and the timeout lists.
 ///
-/// Slots, index and list heads are manually managed memory (`FlowState` is trivially
+/// Slots, side tables, index and list heads are manually managed memory (all trivially
 /// copyable) and the struct itself holds only pointers and integers, so per-packet access is a
 /// pointer offset: no uniqueness or exclusivity checks, no reference counting, no whole-flow
 /// copies. The owner calls `deallocate()` exactly once and never copies the
@@ -36,14 +37,11 @@ enum TimeoutList: UInt8, CaseIterable {
 /// numbers do not depend on the index (free list, then the next new slot), so outputs that
 /// order by slot stay deterministic.
 struct FlowTable {
-    private(set) var slots: UnsafeMutablePointer<FlowState>
-    private var slotCapacity: Int
-    /// Slots ever handed out (live ones plus the free list).
-    private var slotCount = 0
+    private var slotStore: SlotStore<FlowState>
+    private var tcpStore: SlotStore<TCPConnection>
+    private var datagramStore: SlotStore<DatagramFlow>
     private var buckets: UnsafeMutablePointer<UInt64>
     private var bucketMask: Int
-    /// Head of the free-slot stack (-1: empty).
-    private var freeHead: Int32 = -1
     /// Per list (`TimeoutList.rawValue`): head, tail, timeout.
     let heads: UnsafeMutablePointer<Int32>
     let tails: UnsafeMutablePointer<Int32>
@@ -62,8 +60,9 @@ struct FlowTable {
                  c.udpInactivityTimeout, c.icmpInactivityTimeout, c.otherInactivityTimeout]
         precondition(t.count == n)
         for (l, v) in t.enumerated() { (timeouts + l).initialize(to: v) }
-        slotCapacity = 64
-        slots = .allocate(capacity: slotCapacity)
+        slotStore = SlotStore(limit: c.maxFlows)
+        tcpStore = SlotStore(limit: c.maxFlows)
+        datagramStore = SlotStore(limit: c.maxFlows)
         let expected = max(16, min(c.maxFlows, 1 << 16))
         var size = 32
         while size < 2 * expected { size <<= 1 }
@@ -74,7 +73,9 @@ struct FlowTable {
 
     /// Frees the storage; the table must not be used afterwards.
     func deallocate() {
-        slots.deallocate()
+        slotStore.deallocate()
+        tcpStore.deallocate()
+        datagramStore.deallocate()
         buckets.deallocate()
         heads.deallocate()
         tails.deallocate()
@@ -93,6 +94,11 @@ struct FlowTable {
     }
 
     /// The key's hash for the index: `FlowKey.mixedHash` folded to 32 bits.
+    /// The hot slots (base of the slot store); valid until the next `insert`.
+    var slots: UnsafeMutablePointer<FlowState> {
+        @inline(__always) get { slotStore.base }
+    }
+
     @inline(__always)
     static func hash32(_ key: FlowKey) -> UInt32 {
         let h = key.mixedHash
@@ -114,18 +120,41 @@ struct FlowTable {
         }
     }
 
+    /// The hot record of flow `i`; valid until the next `insert`.
+    @inline(__always)
+    func slot(_ i: Int32) -> UnsafeMutablePointer<FlowState> { slotStore[i] }
+
+    /// The TCP side record of a TCP flow (`side` of its slot); valid until the next `insert`.
+    @inline(__always)
+    func tcp(_ side: Int32) -> UnsafeMutablePointer<TCPConnection> { tcpStore[side] }
+
+    /// The side record of a UDP or ICMP flow; valid until the next `insert`.
+    @inline(__always)
+    func datagram(_ side: Int32) -> UnsafeMutablePointer<DatagramFlow> { datagramStore[side] }
+
+    /// Bytes held for flows at this moment: hot slots and side records handed out (live or on a
+    /// free list), the index, and nothing else (list heads are a few words).
+    var footprintBytes: Int {
+        slotStore.touchedBytes + tcpStore.touchedBytes + datagramStore.touchedBytes + (bucketMask + 1) * 8
+    }
+
+    /// Inserts a new flow with a fresh (default) side record for its kind.
     mutating func insert(_ state: FlowState) -> Int32 {
-        let i: Int32
-        if freeHead >= 0 {
-            i = freeHead
-            freeHead = slots[Int(i)].next
-        } else {
-            if slotCount == slotCapacity { growSlots() }
-            i = Int32(slotCount)
-            slotCount += 1
-        }
-        let s = slots + Int(i)
+        let i = slotStore.allocate()
+        let s = slotStore[i]
         s.initialize(to: state)
+        switch state.kind {
+        case .tcp:
+            let t = tcpStore.allocate()
+            tcpStore[t].initialize(to: TCPConnection())
+            s.pointee.side = t
+        case .udp, .icmp:
+            let d = datagramStore.allocate()
+            datagramStore[d].initialize(to: DatagramFlow())
+            s.pointee.side = d
+        case .other:
+            s.pointee.side = -1
+        }
         s.pointee.list = TimeoutList.none
         s.pointee.prev = -1
         s.pointee.next = -1
@@ -162,18 +191,14 @@ struct FlowTable {
             j = (j &+ 1) & bucketMask
         }
         buckets[hole] = 0
-        slots[Int(i)].next = freeHead
-        freeHead = i
+        let side = slots[Int(i)].side
+        switch slots[Int(i)].kind {
+        case .tcp: tcpStore.free(side)
+        case .udp, .icmp: datagramStore.free(side)
+        case .other: break
+        }
+        slotStore.free(i)
         count -= 1
-    }
-
-    private mutating func growSlots() {
-        let n = slotCapacity * 2
-        let s = UnsafeMutablePointer<FlowState>.allocate(capacity: n)
-        s.moveInitialize(from: slots, count: slotCount)
-        slots.deallocate()
-        slots = s
-        slotCapacity = n
     }
 
     private mutating func growBuckets() {

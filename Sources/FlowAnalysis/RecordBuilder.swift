@@ -4,7 +4,9 @@ import PacketCodec
 /// physical sides to originator/responder, decides `conn_state`, sizes, duration, and builds the
 /// handshake and teardown reports. Runs once per flow, so it may allocate.
 enum RecordBuilder {
-    static func record(_ f: FlowState, reason: CloseReason, events: [PacketEvent]) -> ConnectionRecord {
+    /// `tcp` is the side record of a TCP flow, `datagram` that of a UDP or ICMP flow.
+    static func record(_ f: FlowState, tcp: TCPConnection?, datagram: DatagramFlow?, reason: CloseReason,
+                       events: [PacketEvent]) -> ConnectionRecord {
         let o = f.origIsA
         let key = f.key
         let (origEndpoint, respEndpoint) = f.endpoints
@@ -22,27 +24,34 @@ enum RecordBuilder {
         var handshake: HandshakeReport?
         var teardown: TeardownReport?
         var missed: UInt64 = 0
+        var history = HistoryBuffer()
+        var anomalies = SidePair<DirectionAnomalies>()
         switch f.kind {
         case .tcp:
-            let oe = o ? f.tcp.a : f.tcp.b
-            let re = o ? f.tcp.b : f.tcp.a
+            guard let tcp else { preconditionFailure("RecordBuilder: TCP flow without its side record") }
+            history = tcp.history.letters
+            anomalies = tcp.anomalies
+            let oe = o ? tcp.a : tcp.b
+            let re = o ? tcp.b : tcp.a
             origSize = ByteCounting.size(of: oe, peer: re)
             respSize = ByteCounting.size(of: re, peer: oe)
             connState = ConnStateDecision.tcp(orig: oe.state, resp: re.state, origSize: origSize, respSize: respSize,
-                                              history: f.history)
-            let oh = o ? f.tcp.hsA : f.tcp.hsB
-            let rh = o ? f.tcp.hsB : f.tcp.hsA
+                                              history: history)
+            let oh = o ? tcp.hsA : tcp.hsB
+            let rh = o ? tcp.hsB : tcp.hsA
             handshake = HandshakeBuilder.report(orig: oh, resp: rh, respReset: re.state == .reset,
                                                 rejected: connState == .REJ)
-            teardown = f.tcp.teardownReport(origIsA: o)
-            missed = f.tcp.missedBytes
-        case .udp:
-            origSize = o ? f.sizeA : f.sizeB
-            respSize = o ? f.sizeB : f.sizeA
-            connState = ConnStateDecision.udp(origActive: o ? f.activeA : f.activeB, respActive: o ? f.activeB : f.activeA)
-        case .icmp:
-            origSize = o ? f.sizeA : f.sizeB
-            respSize = o ? f.sizeB : f.sizeA
+            teardown = tcp.teardownReport(origIsA: o)
+            missed = tcp.missedBytes
+        case .udp, .icmp:
+            guard let d = datagram else { preconditionFailure("RecordBuilder: datagram flow without its side record") }
+            history = d.history.letters
+            anomalies = SidePair(d.anomalies(fromA: true), d.anomalies(fromA: false))
+            (origSize, respSize) = d.size.roles(origIsA: o)
+            if f.kind == .udp {
+                let (oa, ra) = d.active.roles(origIsA: o)
+                connState = ConnStateDecision.udp(origActive: oa, respActive: ra)
+            }
         case .other:
             break
         }
@@ -54,12 +63,11 @@ enum RecordBuilder {
             startTime: f.startTime, lastTime: f.lastTime, proto: proto,
             originator: origEndpoint, responder: respEndpoint, duration: duration,
             originatorBytes: duration == nil ? nil : origSize, responderBytes: duration == nil ? nil : respSize,
-            connState: connState, missedBytes: missed, history: f.history.string,
-            originatorPackets: o ? f.packetsA : f.packetsB, originatorIPBytes: o ? f.ipBytesA : f.ipBytesB,
-            responderPackets: o ? f.packetsB : f.packetsA, responderIPBytes: o ? f.ipBytesB : f.ipBytesA,
+            connState: connState, missedBytes: missed, history: history.string,
+            originatorPackets: f.packets.roles(origIsA: o).0, originatorIPBytes: f.ipBytes.roles(origIsA: o).0,
+            responderPackets: f.packets.roles(origIsA: o).1, responderIPBytes: f.ipBytes.roles(origIsA: o).1,
             ipProtocol: key.proto, handshake: handshake, teardown: teardown, closeReason: reason)
-        r.originatorAnomalies = o ? f.anomA : f.anomB
-        r.responderAnomalies = o ? f.anomB : f.anomA
+        (r.originatorAnomalies, r.responderAnomalies) = anomalies.roles(origIsA: o)
         if !events.isEmpty {
             // Events were stored with `fromOriginator` meaning "from side A".
             r.events = o ? events : events.map { var e = $0; e.fromOriginator.toggle(); return e }

@@ -35,6 +35,8 @@ struct TCPConnection: Sendable {
     /// The responder rejected the SYN (`connection_rejected`).
     var rejected = false
     var missedBytes: UInt64 = 0
+    var history = FlowHistory()
+    var anomalies = SidePair<DirectionAnomalies>()
 
     /// Zeek's `IsClosed`: either side has closed.
     var isClosed: Bool { a.didClose || b.didClose }
@@ -94,20 +96,20 @@ private func initEndpoint(_ e: inout TCPEndpoint, syn: Bool, first: UInt32, last
     }
 }
 
-extension FlowState {
+extension TCPConnection {
     /// Zeek's `TCPSessionAdapter::IsReuse` for a SYN arriving on an existing connection: true
     /// when it starts a new connection on the same 5-tuple.
-    func tcpIsReuse(_ h: TCPHeader, fromA: Bool) -> Bool {
+    func isReuse(_ h: TCPHeader, fromA: Bool, origIsA: Bool) -> Bool {
         let f = h.flags
         guard f.contains(.syn) else { return false }
-        let orig = origIsA ? tcp.a : tcp.b
-        let resp = origIsA ? tcp.b : tcp.a
+        let orig = origIsA ? a : b
+        let resp = origIsA ? b : a
         var connOrig = orig
         if f.contains(.ack) {
             if orig.state != .inactive { return false }   // not a half connection
             connOrig = resp
         }
-        guard !tcp.isClosed else { return true }
+        guard !isClosed else { return true }
         let base = h.sequenceNumber
         if base == connOrig.startSeq { return false }
         if !f.contains(.ack) && connOrig.state == .synAckSent && resp.state == .inactive && base == resp.startSeq {
@@ -124,7 +126,7 @@ extension FlowState {
     /// after `ValidateChecksum`, then `TCPSessionAdapter::Process`). Returns true when the
     /// segment's payload advanced the sender's sequence space (new data).
     @discardableResult
-    mutating func processTCP(_ h: TCPHeader, fromA: Bool, time t: Int64) -> Bool {
+    mutating func process(_ h: TCPHeader, flow f: inout FlowState, fromA: Bool, time t: Int64) -> Bool {
         let flags = h.flags
         let syn = flags.contains(.syn), fin = flags.contains(.fin), rst = flags.contains(.rst)
         let ack = flags.contains(.ack)
@@ -132,15 +134,15 @@ extension FlowState {
 
         // A connection that began with a SYN-ACK is flipped when an ACK or data segment follows
         // (zeek/zeek#2191): history "H" becomes "^h".
-        if !syn && !fin && !rst && (len > 0 || ack) && history.isExactly(UInt8(ascii: "H")) {
-            origIsA.toggle()
-            histSeen = HistoryMask.flipped(histSeen)
-            history.reset("^h")
+        if !syn && !fin && !rst && (len > 0 || ack) && history.letters.isExactly(UInt8(ascii: "H")) {
+            f.origIsA.toggle()
+            history.seen = HistoryMask.flipped(history.seen)
+            history.letters.reset("^h")
         }
 
-        let isOrig = fromA == origIsA
-        var ep = fromA ? tcp.a : tcp.b
-        var peer = fromA ? tcp.b : tcp.a
+        let isOrig = fromA == f.origIsA
+        var ep = fromA ? a : b
+        var peer = fromA ? b : a
         let hadFIN = ep.finCount > 0
         let baseSeq = h.sequenceNumber
         let ackSeq = h.acknowledgmentNumber
@@ -152,16 +154,16 @@ extension FlowState {
         initEndpoint(&ep, syn: syn, first: baseSeq, last: seqOnePast)
         let (relSeq, _) = relativeSeq(ep, baseSeq, last: ep.lastSeq, wraps: ep.seqWraps)
 
-        updateHistory(flags, &ep, relSeq: relSeq, len: len, fromA: fromA)
+        updateHistory(flags, &ep, relSeq: relSeq, len: len, fromA: fromA, origIsA: f.origIsA)
 
         // update_window: zero-window advertisements.
         let scaled = UInt64(h.window) << UInt64(ep.windowScale)
         if scaled == 0 && !rst && peer.state != .closed && ep.state != .reset {
-            if ep.zeroWindows.record() { addLetter(UInt8(ascii: "W"), fromA: fromA) }
-            if fromA { anomA.zeroWindow &+= 1 } else { anomB.zeroWindow &+= 1 }
+            if ep.zeroWindows.record() { history.add(UInt8(ascii: "W"), isOrig: fromA == f.origIsA) }
+            if fromA { anomalies.a.zeroWindow &+= 1 } else { anomalies.b.zeroWindow &+= 1 }
         }
 
-        if !(ep.didClose && peer.didClose) { lastTime = t }
+        if !(ep.didClose && peer.didClose) { f.lastTime = t }
 
         if syn {
             // init_window
@@ -208,37 +210,37 @@ extension FlowState {
             // no longer trusted
         } else if deltaLast > 0 {
             if !syn && seqDelta(baseSeq, ep.lastSeq) > 0 {
-                if fromA { tcp.holeA.open(expected: ep.lastSeq, seq: baseSeq) } else { tcp.holeB.open(expected: ep.lastSeq, seq: baseSeq) }
+                if fromA { holeA.open(expected: ep.lastSeq, seq: baseSeq) } else { holeB.open(expected: ep.lastSeq, seq: baseSeq) }
             }
             ep.updateLast(seqOnePast)
             newData = len > 0
         } else if len > 0 {
             // DidRxmit
-            if ep.retransmits.record() { addLetter(UInt8(ascii: "T"), fromA: fromA) }
-            let ooo = fromA ? tcp.holeA.fills(seq: baseSeq, length: len) : tcp.holeB.fills(seq: baseSeq, length: len)
+            if ep.retransmits.record() { history.add(UInt8(ascii: "T"), isOrig: fromA == f.origIsA) }
+            let ooo = fromA ? holeA.fills(seq: baseSeq, length: len) : holeB.fills(seq: baseSeq, length: len)
             if fromA {
-                if ooo { anomA.outOfOrder &+= 1 } else { anomA.retransmissions &+= 1 }
+                if ooo { anomalies.a.outOfOrder &+= 1 } else { anomalies.a.retransmissions &+= 1 }
             } else {
-                if ooo { anomB.outOfOrder &+= 1 } else { anomB.retransmissions &+= 1 }
+                if ooo { anomalies.b.outOfOrder &+= 1 } else { anomalies.b.retransmissions &+= 1 }
             }
         }
         if hadFIN && newData {
-            if fromA { anomA.dataAfterFIN &+= 1 } else { anomB.dataAfterFIN &+= 1 }
+            if fromA { anomalies.a.dataAfterFIN &+= 1 } else { anomalies.b.dataAfterFIN &+= 1 }
         }
 
         // Handshake and teardown pictures (Sockeye).
         if fromA {
-            tcp.hsA.record(h, payload: len, time: t, peer: tcp.hsB)
+            hsA.record(h, payload: len, time: t, peer: hsB)
         } else {
-            tcp.hsB.record(h, payload: len, time: t, peer: tcp.hsA)
+            hsB.record(h, payload: len, time: t, peer: hsA)
         }
-        tcp.recordTeardown(h, payload: len, fromA: fromA, time: t, newData: newData)
+        recordTeardown(h, payload: len, fromA: fromA, time: t, newData: newData)
 
         // UpdateStateMachine
         var doClose = false
         switch ep.state {
         case .inactive:
-            updateInactiveState(&ep, &peer, isOrig: isOrig, flags: flags, baseSeq: baseSeq, len: len,
+            updateInactiveState(&ep, &peer, &f, isOrig: isOrig, flags: flags, baseSeq: baseSeq, len: len,
                                 time: t, doClose: &doClose)
         case .synSent, .synAckSent:
             if fin { ep.setState(.closed); doClose = true }
@@ -262,69 +264,72 @@ extension FlowState {
             break
         }
 
-        if !ep.state.isHandshake || !peer.state.isHandshake { tcp.longTimeout = true }
+        if !ep.state.isHandshake || !peer.state.isHandshake { longTimeout = true }
 
         // AckReceived: acknowledgments of sequence space never seen are content gaps.
         if ack && !rst && peer.state != .inactive {
-            ackReceived(&peer, relAck: relAck, peerIsA: !fromA, ep: ep, finOrRst: fin)
+            ackReceived(&peer, relAck: relAck, peerIsA: !fromA, ep: ep, finOrRst: fin, origIsA: f.origIsA)
         }
 
-        if doClose { connectionClosed(&ep, peer) }
-        if fromA { tcp.a = ep; tcp.b = peer } else { tcp.b = ep; tcp.a = peer }
+        if doClose { connectionClosed(&ep, peer, lastTime: f.lastTime) }
+        if fromA { a = ep; b = peer } else { b = ep; a = peer }
 
         // Zeek's ExpireTimer removes a connection once one side closed and the other side reset
         // or never spoke; Sockeye schedules it like a completed close.
-        if tcp.closeTime < 0 && (tcp.a.didClose || tcp.b.didClose)
-            && (tcp.a.state == .reset || tcp.b.state == .reset || tcp.a.state == .inactive || tcp.b.state == .inactive) {
-            tcp.closeTime = lastTime
+        if closeTime < 0 && (a.didClose || b.didClose)
+            && (a.state == .reset || b.state == .reset || a.state == .inactive || b.state == .inactive) {
+            closeTime = f.lastTime
         }
         return newData
     }
 
     /// `update_history`.
     @inline(__always)
-    private mutating func updateHistory(_ flags: TCPFlags, _ ep: inout TCPEndpoint, relSeq: UInt64, len: Int, fromA: Bool) {
+    private mutating func updateHistory(_ flags: TCPFlags, _ ep: inout TCPEndpoint, relSeq: UInt64, len: Int, fromA: Bool,
+                                        origIsA: Bool) {
+        let isOrig = fromA == origIsA
         let syn = flags.contains(.syn), fin = flags.contains(.fin), rst = flags.contains(.rst)
         let bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0)
         if bits > 1 {
             if fin && rst {
-                _ = checkHistory(HistoryMask.finRst, UInt8(ascii: "I"), fromA: fromA)
+                _ = history.check(HistoryMask.finRst, UInt8(ascii: "I"), isOrig: isOrig)
             } else {
-                _ = checkHistory(HistoryMask.multiFlag, UInt8(ascii: "Q"), fromA: fromA)
+                _ = history.check(HistoryMask.multiFlag, UInt8(ascii: "Q"), isOrig: isOrig)
             }
         } else if bits == 1 {
             if syn {
                 let code = flags.contains(.ack) ? UInt8(ascii: "H") : UInt8(ascii: "S")
-                if checkHistory(HistoryMask.syn, code, fromA: fromA) && relSeq != ep.histLastSYN {
-                    addLetter(code, fromA: fromA)
+                if history.check(HistoryMask.syn, code, isOrig: isOrig) && relSeq != ep.histLastSYN {
+                    history.add(code, isOrig: isOrig)
                 }
                 ep.histLastSYN = relSeq
             }
             if fin {
                 let end = relSeq &+ UInt64(len)
-                if checkHistory(HistoryMask.fin, UInt8(ascii: "F"), fromA: fromA) && end != ep.histLastFIN {
-                    addLetter(UInt8(ascii: "F"), fromA: fromA)
+                if history.check(HistoryMask.fin, UInt8(ascii: "F"), isOrig: isOrig) && end != ep.histLastFIN {
+                    history.add(UInt8(ascii: "F"), isOrig: isOrig)
                 }
                 ep.histLastFIN = end
             }
             if rst {
-                if checkHistory(HistoryMask.rst, UInt8(ascii: "R"), fromA: fromA) && relSeq != ep.histLastRST {
-                    addLetter(UInt8(ascii: "R"), fromA: fromA)
+                if history.check(HistoryMask.rst, UInt8(ascii: "R"), isOrig: isOrig) && relSeq != ep.histLastRST {
+                    history.add(UInt8(ascii: "R"), isOrig: isOrig)
                 }
                 ep.histLastRST = relSeq
             }
         } else {
             if len > 0 {
-                _ = checkHistory(HistoryMask.data, UInt8(ascii: "D"), fromA: fromA)
+                _ = history.check(HistoryMask.data, UInt8(ascii: "D"), isOrig: isOrig)
             } else if flags.contains(.ack) {
-                _ = checkHistory(HistoryMask.ack, UInt8(ascii: "A"), fromA: fromA)
+                _ = history.check(HistoryMask.ack, UInt8(ascii: "A"), isOrig: isOrig)
             }
         }
     }
 
     /// `UpdateInactiveState`.
     @inline(__always)
-    private mutating func updateInactiveState(_ ep: inout TCPEndpoint, _ peer: inout TCPEndpoint, isOrig: Bool,
+    private mutating func updateInactiveState(_ ep: inout TCPEndpoint, _ peer: inout TCPEndpoint, _ f: inout FlowState,
+                                              isOrig: Bool,
                                               flags: TCPFlags, baseSeq: UInt32, len: Int, time: Int64,
                                               doClose: inout Bool) {
         let syn = flags.contains(.syn), fin = flags.contains(.fin), rst = flags.contains(.rst)
@@ -332,13 +337,14 @@ extension FlowState {
         if syn {
             if isOrig {
                 ep.setState(ack ? .synAckSent : .synSent)
-                tcp.attemptTime = time
+                attemptTime = time
             } else {
                 if ack {
                     // bad_SYN_ack weird only
                 } else if peer.state == .synAckSent && baseSeq == ep.startSeq {
                     // SYN/SYN-ACK reversal: flip and establish.
-                    flipRoles()
+                    f.origIsA.toggle()
+                    history.flip()
                     peer.setState(.established)
                 }
                 // else: simultaneous open (weird only)
@@ -353,7 +359,7 @@ extension FlowState {
         if rst {
             ep.setState(.reset)
             let isReject = isOrig ? peer.state == .established : (peer.state == .synSent || peer.state == .synAckSent)
-            if isReject { tcp.rejected = true }
+            if isReject { rejected = true }
             doClose = true
         }
         if ep.state == .inactive {
@@ -370,11 +376,11 @@ extension FlowState {
 
     /// `ConnectionClosed` (no reassembler, so no deferred close).
     @inline(__always)
-    private mutating func connectionClosed(_ ep: inout TCPEndpoint, _ peer: TCPEndpoint) {
+    private mutating func connectionClosed(_ ep: inout TCPEndpoint, _ peer: TCPEndpoint, lastTime: Int64) {
         if ep.didClose { return }
         ep.didClose = true
         let closeComplete = ep.state == .reset || peer.didClose || peer.state == .inactive
-        if closeComplete && tcp.closeTime < 0 { tcp.closeTime = lastTime }
+        if closeComplete && closeTime < 0 { closeTime = lastTime }
     }
 
     /// Content gaps (`TCP_Reassembler::AckReceived` → `Gap`): the ACK covers bytes of the peer
@@ -383,15 +389,15 @@ extension FlowState {
     /// `ackedUnseen` anomaly.
     @inline(__always)
     private mutating func ackReceived(_ peer: inout TCPEndpoint, relAck: UInt64, peerIsA: Bool, ep: TCPEndpoint,
-                                      finOrRst: Bool) {
+                                      finOrRst: Bool, origIsA: Bool) {
         var gap: UInt64 = 0
         // A hole the peer left and the ACK now covers (data jumped ahead, the missing part never came).
-        if peerIsA ? tcp.holeA.active : tcp.holeB.active {
-            let hole = peerIsA ? tcp.holeA : tcp.holeB
+        if peerIsA ? holeA.active : holeB.active {
+            let hole = peerIsA ? holeA : holeB
             let holeEnd = peer.toRelative(hole.end, peer.seqWraps)
             if relAck >= holeEnd && holeEnd &- peer.toRelative(hole.start, peer.seqWraps) < 1 << 31 {
                 gap &+= UInt64(hole.end &- hole.start)
-                if peerIsA { tcp.holeA.active = false } else { tcp.holeB.active = false }
+                if peerIsA { holeA.active = false } else { holeB.active = false }
             }
         }
         // Sequence space beyond anything the peer was seen sending.
@@ -401,10 +407,10 @@ extension FlowState {
             peer.gapReportedTo = relAck
         }
         guard gap > 0 else { return }
-        if peerIsA { anomA.ackedUnseen &+= gap } else { anomB.ackedUnseen &+= gap }
+        if peerIsA { anomalies.a.ackedUnseen &+= gap } else { anomalies.b.ackedUnseen &+= gap }
         if !finOrRst && ep.state == .established && peer.state == .established {
-            tcp.missedBytes &+= gap
-            if peer.gaps.record() { addLetter(UInt8(ascii: "G"), fromA: peerIsA) }
+            missedBytes &+= gap
+            if peer.gaps.record() { history.add(UInt8(ascii: "G"), isOrig: peerIsA == origIsA) }
         }
     }
 }

@@ -12,23 +12,38 @@ import PacketCodec
 ///
 /// Sockeye keeps bad-checksum datagrams in the packet counts (Zeek drops them), but they neither
 /// make a side active nor add to its size or `D` letter.
-extension FlowState {
-    mutating func processUDP(_ u: UDPHeader, fromA: Bool, time: Int64) {
-        lastTime = time
-        if fromA {
-            activeA = true
-            sizeA &+= UInt64(u.payloadLength)
-        } else {
-            activeB = true
-            sizeB &+= UInt64(u.payloadLength)
-        }
-        _ = checkHistory(HistoryMask.data, UInt8(ascii: "D"), fromA: fromA)
+/// The side record of a UDP or ICMP flow (`FlowTable` keeps one per such flow): history, sizes,
+/// activity and checksum counters per physical side.
+struct DatagramFlow: Sendable, BitwiseCopyable {
+    var history = FlowHistory()
+    /// Σ(length − 8) per side, and whether the side sent anything that counted.
+    var size = SidePair<UInt64>(0, 0)
+    var active = SidePair<Bool>(false, false)
+    /// Scaled bad-checksum counters (history `C`/`c`).
+    var checksumLetters = SidePair(ScaledCounter(), ScaledCounter())
+    /// Anomaly counters that apply to datagrams (the rest stay zero).
+    var badChecksums = SidePair<UInt64>(0, 0)
+    var partialChecksums = SidePair<UInt64>(0, 0)
+
+    /// A datagram that passed the checksum test.
+    mutating func processUDP(_ u: UDPHeader, fromA: Bool, isOrig: Bool) {
+        active[fromA: fromA] = true
+        size[fromA: fromA] &+= UInt64(u.payloadLength)
+        _ = history.check(HistoryMask.data, UInt8(ascii: "D"), isOrig: isOrig)
     }
 
-    /// A datagram (or ICMP message) with a bad checksum: letter `C`/`c` on the 1st, 10th, 100th…
-    mutating func recordDatagramChecksumError(fromA: Bool) {
-        let due = fromA ? chkA.record() : chkB.record()
-        if due { addLetter(UInt8(ascii: "C"), fromA: fromA) }
+    /// A datagram with a bad checksum: letter `C`/`c` on the 1st, 10th, 100th…
+    mutating func recordChecksumError(fromA: Bool, isOrig: Bool) {
+        badChecksums[fromA: fromA] &+= 1
+        if checksumLetters[fromA: fromA].record() { history.add(UInt8(ascii: "C"), isOrig: isOrig) }
+    }
+
+    /// The anomaly report of side `fromA`.
+    func anomalies(fromA: Bool) -> DirectionAnomalies {
+        var d = DirectionAnomalies()
+        d.badChecksums = badChecksums[fromA: fromA]
+        d.partialChecksums = partialChecksums[fromA: fromA]
+        return d
     }
 }
 

@@ -103,10 +103,40 @@ import PacketCodec
     }
 
     @Test func flowStateStaysSmallAndInline() {
-        // Per-flow state is one contiguous struct: no references, bounded size.
-        #expect(MemoryLayout<FlowState>.stride <= 1024)
+        // Per-flow state is a small hot record plus a per-kind side record: no references,
+        // bounded size; UDP/ICMP flows do not carry TCP state.
+        #expect(MemoryLayout<FlowState>.stride <= 128)
+        #expect(MemoryLayout<DatagramFlow>.stride <= 160)
+        #expect(MemoryLayout<TCPConnection>.stride <= 704)
         #expect(MemoryLayout<FlowKey>.size == 40)
         #expect(_isPOD(FlowKey.self) && _isPOD(TCPEndpoint.self) && _isPOD(HistoryBuffer.self))
+        #expect(_isPOD(FlowState.self) && _isPOD(TCPConnection.self) && _isPOD(DatagramFlow.self))
+    }
+
+    @Test("bytes per flow at steady state, from strides and the table's footprint")
+    func bytesPerFlow() {
+        // 20,000 flows of one kind, then the table's own count of bytes held (hot slots and side
+        // records handed out, plus the index buckets) divided by the flows.
+        func perFlow(_ tcp: Bool) -> Int {
+            var c = FlowConfiguration()
+            c.maxFlows = 20_000
+            var table = FlowTable(configuration: c)
+            defer { table.deallocate() }
+            for k in 0..<20_000 {
+                let src = IPAddress(ipv4: 0x0a00_0000 | UInt32(k))
+                let (key, fromA) = FlowKey.make(proto: tcp ? 6 : 17, source: src, sourcePort: 1000,
+                                                destination: IPAddress(ipv4: 0x0a01_0001), destinationPort: 80)
+                _ = table.insert(FlowState(key: key, kind: tcp ? .tcp : .udp, origIsA: fromA, time: Int64(k),
+                                           reuseIndex: 0))
+            }
+            return table.footprintBytes / table.count
+        }
+        let tcp = perFlow(true), udp = perFlow(false)
+        print("bytes per flow: tcp \(tcp), udp \(udp) (hot \(MemoryLayout<FlowState>.stride), tcp side "
+              + "\(MemoryLayout<TCPConnection>.stride), udp side \(MemoryLayout<DatagramFlow>.stride))")
+        #expect(tcp <= MemoryLayout<FlowState>.stride + MemoryLayout<TCPConnection>.stride + 32)
+        #expect(udp <= MemoryLayout<FlowState>.stride + MemoryLayout<DatagramFlow>.stride + 32)
+        #expect(udp < 300)
     }
 
     @Test func uidsAreDeterministic() {
