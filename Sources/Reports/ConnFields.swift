@@ -106,7 +106,7 @@ public struct ConnField: Sendable {
     /// CSV leaves the column out.
     public let isAlwaysUnset: Bool
     /// The value for a record. Plain function, no captured state.
-    public let value: @Sendable (ConnectionRecord) -> ConnValue
+    public let value: @convention(thin) (ConnectionRecord) -> ConnValue
 
     /// `group.path + "." + name`, e.g. `handshake.orig_options.mss`.
     public var path: String {
@@ -125,12 +125,12 @@ public struct ConnField: Sendable {
 /// The field table and its per-format projections.
 public enum ConnSchema {
     private static func conn(_ name: StaticString, _ type: ZeekType, alwaysUnset: Bool = false,
-                             _ value: @escaping @Sendable (ConnectionRecord) -> ConnValue) -> ConnField {
+                             _ value: @convention(thin) (ConnectionRecord) -> ConnValue) -> ConnField {
         ConnField(name: name, type: type, group: .root, isZeekColumn: true, isAlwaysUnset: alwaysUnset, value: value)
     }
 
     private static func ext(_ group: ConnGroup, _ name: StaticString, _ type: ZeekType,
-                            _ value: @escaping @Sendable (ConnectionRecord) -> ConnValue) -> ConnField {
+                            _ value: @convention(thin) (ConnectionRecord) -> ConnValue) -> ConnField {
         ConnField(name: name, type: type, group: group, isZeekColumn: false, isAlwaysUnset: false, value: value)
     }
 
@@ -255,6 +255,30 @@ public enum ConnSchema {
             out.append((column, f))
         }
         return out
+    }()
+
+    /// `,"name":` for every field in ``fields``, back to back, built once and never freed, so
+    /// the JSON encoder writes a key with one copy. Field `i`'s bytes are
+    /// `base[offsets[i] ..< offsets[i + 1]]`.
+    struct JSONKeys: @unchecked Sendable {
+        let base: UnsafeMutablePointer<UInt8>
+        let offsets: UnsafeMutablePointer<Int>
+    }
+
+    static let jsonKeys: JSONKeys = {
+        var bytes: [UInt8] = []
+        var offsets: [Int] = [0]
+        for f in fields {
+            bytes += Array(",\"".utf8)
+            f.name.withUTF8Buffer { bytes += $0 }
+            bytes += Array("\":".utf8)
+            offsets.append(bytes.count)
+        }
+        let base = UnsafeMutablePointer<UInt8>.allocate(capacity: bytes.count)
+        base.initialize(from: bytes, count: bytes.count)
+        let offs = UnsafeMutablePointer<Int>.allocate(capacity: offsets.count)
+        offs.initialize(from: offsets, count: offsets.count)
+        return JSONKeys(base: base, offsets: offs)
     }()
 
     /// Looks a field up by its dotted path (tests, tools).

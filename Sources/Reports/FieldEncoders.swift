@@ -14,6 +14,7 @@ enum ConnJSONEncoder {
         o.append(opening)
         var current = ConnGroup.root
         var needComma = false
+        let keys = ConnSchema.jsonKeys
         ConnSchema.fields.withUnsafeBufferPointer { fields in
             for i in 0..<fields.count {
                 let group = fields[i].group
@@ -23,10 +24,10 @@ enum ConnJSONEncoder {
                 }
                 let v = fields[i].value(r)
                 if case .unset = v { continue }
-                if needComma { o.append(byte: UInt8(ascii: ",")) }
-                o.append(byte: UInt8(ascii: "\""))
-                o.append(fields[i].name)
-                o.append("\":")
+                // `,"name":`, without the comma for a group's first key.
+                let skip = needComma ? 0 : 1
+                let start = keys.offsets[i] &+ skip
+                o.append(bytes: UnsafeBufferPointer(start: keys.base + start, count: keys.offsets[i &+ 1] &- start))
                 value(v, o)
                 needComma = true
             }
