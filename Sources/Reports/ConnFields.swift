@@ -105,7 +105,9 @@ public struct ConnField: Sendable {
     /// Sockeye never fills it (`service`, `local_orig`, …): Zeek writes `-`, JSON omits the key,
     /// CSV leaves the column out.
     public let isAlwaysUnset: Bool
-    /// The value for a record. Plain function, no captured state.
+    /// The value for a record. A thin function (no context, so calling it from the table costs
+    /// no retain/release; closure literals in the table must not capture anything — the
+    /// compiler rejects ones that do). Never traps.
     public let value: @convention(thin) (ConnectionRecord) -> ConnValue
 
     /// `group.path + "." + name`, e.g. `handshake.orig_options.mss`.
