@@ -104,6 +104,12 @@ public final class OutputBuffer {
         flushIfNeeded()
     }
 
+    /// Bytes already formatted (e.g. precomputed JSON keys).
+    public func append(bytes: UnsafeBufferPointer<UInt8>) {
+        put(bytes)
+        flushIfNeeded()
+    }
+
     public func append(byte: UInt8) {
         put(byte)
         flushIfNeeded()

@@ -37,20 +37,10 @@ public final class ZeekTSVWriter: FlowRecordWriter {
     private var begun = false
     private var openTime: Int64?
 
-    /// Zeek's column names, in order.
-    public static let fields = [
-        "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service",
-        "duration", "orig_bytes", "resp_bytes", "conn_state", "local_orig", "local_resp",
-        "missed_bytes", "history", "orig_pkts", "orig_ip_bytes", "resp_pkts", "resp_ip_bytes",
-        "tunnel_parents", "ip_proto",
-    ]
-    /// Zeek's column types, in order.
-    public static let types = [
-        "time", "string", "addr", "port", "addr", "port", "enum", "string",
-        "interval", "count", "count", "string", "bool", "bool",
-        "count", "string", "count", "count", "count", "count",
-        "set[string]", "count",
-    ]
+    /// Zeek's column names, in order (from ``ConnSchema/zeekFields``).
+    public static let fields: [String] = ConnSchema.zeekFields.map { $0.name.description }
+    /// Zeek's column types, in order (from ``ConnSchema/zeekFields``).
+    public static let types: [String] = ConnSchema.zeekFields.map { $0.type.name }
 
     public init(output: OutputBuffer) { self.output = output }
 
@@ -66,41 +56,15 @@ public final class ZeekTSVWriter: FlowRecordWriter {
         o.append("#path\tconn\n")
         o.append("#open\t"); o.append(UTCTime(nanoseconds: openTime!).zeekStamp); o.append("\n")
         o.append("#fields")
-        for f in Self.fields { o.append("\t"); o.append(f) }
+        for f in ConnSchema.zeekFields { o.append("\t"); o.append(f.name) }
         o.append("\n#types")
-        for t in Self.types { o.append("\t"); o.append(t) }
+        for f in ConnSchema.zeekFields { o.append("\t"); o.append(f.type.name) }
         o.append("\n")
     }
 
     public func write(_ r: ConnectionRecord) {
         if !begun { begin(firstPacketTime: r.startTime) }
-        let o = output
-        let tab = UInt8(ascii: "\t")
-        o.append(nanoseconds: r.startTime, fractionDigits: 6); o.append(byte: tab)
-        string(r.uid); o.append(byte: tab)
-        o.append(address: r.originator.address); o.append(byte: tab)
-        o.append(int: r.originator.port); o.append(byte: tab)
-        o.append(address: r.responder.address); o.append(byte: tab)
-        o.append(int: r.responder.port); o.append(byte: tab)
-        string(r.proto.description); o.append(byte: tab)
-        unset(); o.append(byte: tab)                                  // service
-        if let d = r.duration { o.append(double: d, fractionDigits: 6) } else { unset() }
-        o.append(byte: tab)
-        count(r.originatorBytes); o.append(byte: tab)
-        count(r.responderBytes); o.append(byte: tab)
-        string(r.connState.rawValue); o.append(byte: tab)
-        unset(); o.append(byte: tab)                                  // local_orig
-        unset(); o.append(byte: tab)                                  // local_resp
-        o.append(int: r.missedBytes); o.append(byte: tab)
-        if r.history.isEmpty { unset() } else { string(r.history) }   // optional: unset if empty
-        o.append(byte: tab)
-        o.append(int: r.originatorPackets); o.append(byte: tab)
-        o.append(int: r.originatorIPBytes); o.append(byte: tab)
-        o.append(int: r.responderPackets); o.append(byte: tab)
-        o.append(int: r.responderIPBytes); o.append(byte: tab)
-        unset(); o.append(byte: tab)                                  // tunnel_parents
-        o.append(int: r.ipProtocol)
-        o.append(byte: UInt8(ascii: "\n"))
+        ConnZeekEncoder.write(r, to: output)
     }
 
     /// Writes the header (if no record was written) and the `#close` footer, then flushes.
@@ -109,30 +73,6 @@ public final class ZeekTSVWriter: FlowRecordWriter {
         let close = summary.lastTime ?? openTime ?? Self.now()
         output.append("#close\t"); output.append(UTCTime(nanoseconds: close).zeekStamp); output.append("\n")
         output.flush()
-    }
-
-    // MARK: - Values
-
-    private func unset() { output.append(byte: UInt8(ascii: "-")) }
-
-    private func count(_ v: UInt64?) {
-        if let v { output.append(int: v) } else { unset() }
-    }
-
-    /// A Zeek `string`/`enum` value: `(empty)` when empty, reserved words escaped, control
-    /// bytes and the separator as `\xNN`.
-    private func string(_ s: String) {
-        if s.isEmpty { output.append("(empty)"); return }
-        var first = true
-        let reserved = s == "-" || s == "(empty)"
-        for b in s.utf8 {
-            if b < 0x20 || b == 0x7f || (first && reserved) || b == UInt8(ascii: "\\") {
-                output.append("\\x"); output.appendHexByte(b)
-            } else {
-                output.append(byte: b)
-            }
-            first = false
-        }
     }
 
     private static func now() -> Int64 { Int64(time(nil)) * 1_000_000_000 }

@@ -1,0 +1,81 @@
+import Testing
+import FlowAnalysis
+import PacketCodec
+@testable import Reports
+
+@Suite struct FlowEventWriterTests {
+    static let v4 = (Endpoint(address: IPAddress("10.0.0.1")!, port: 51514), Endpoint(address: IPAddress("10.0.0.2")!, port: 80))
+    static let v6 = (Endpoint(address: IPAddress("fd77::1")!, port: 33088), Endpoint(address: IPAddress("fd77::2")!, port: 7777))
+
+    static func opened(_ ends: (Endpoint, Endpoint)) -> FlowEvent {
+        FlowEvent(kind: .opened, time: Samples.ms(0.254), uid: "CHhAvVGS1DHFjwGM9", originator: ends.0,
+                  responder: ends.1, synToSynAck: 0.000213, synAckToAck: 0.000041)
+    }
+
+    func render(_ format: FlowEventWriter.Format, _ body: (FlowEventWriter) -> Void) -> String {
+        let out = OutputBuffer(fileDescriptor: nil)
+        body(FlowEventWriter(format: format, output: out))
+        return out.text
+    }
+
+    @Test func textOpenedAndRejected() {
+        let text = render(.text) { w in
+            w.event(Self.opened(Self.v4))
+            w.event(FlowEvent(kind: .rejected, time: Samples.t0, uid: "Cx", originator: Self.v4.0, responder: Self.v4.1))
+        }
+        #expect(text == "22:13:20.000370 opened   CHhAvVGS1DHFjwGM9  tcp  10.0.0.1:51514 → 10.0.0.2:80  SYN→SYN-ACK 0.213 ms\n"
+                + "22:13:20.000116 rejected Cx  tcp  10.0.0.1:51514 → 10.0.0.2:80\n")
+    }
+
+    @Test func textIPv6EndpointsAreBracketed() {
+        var r = Samples.tcpConnection()
+        r.originator = Self.v6.0; r.responder = Self.v6.1
+        let text = render(.text) { w in w.event(Self.opened(Self.v6)); w.closed(r) }
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines.allSatisfy { $0.contains("[fd77::1]:33088 → [fd77::2]:7777") })
+    }
+
+    @Test func textClosedAndExpired() {
+        var udp = Samples.udpFlow()
+        udp.closeReason = .timeout
+        var atExit = Samples.tcpConnection()
+        atExit.closeReason = .endOfInput
+        let text = render(.text) { w in w.closed(Samples.tcpConnection()); w.closed(udp); w.closed(atExit) }
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)  // no line for a flow still open at the end of input
+        #expect(lines[0] == "22:13:21.204116 closed   CHhAvVGS1DHFjwGM9  tcp  10.0.0.1:51514 → 10.0.0.2:80  SF  ShADadFf  "
+                + "\(Samples.tcpConnection().teardown!.style.rawValue)  1.204 s  orig 120 B / resp 5100 B")
+        #expect(lines[1].contains(" expired  ") && lines[1].contains("  udp  "))
+    }
+
+    @Test func jsonOpened() {
+        let text = render(.json) { w in w.event(Self.opened(Self.v6)) }
+        #expect(text == #"{"event":"opened","ts":1700000000.000370,"uid":"CHhAvVGS1DHFjwGM9","id.orig_h":"fd77::1","id.orig_p":33088,"id.resp_h":"fd77::2","id.resp_p":7777,"proto":"tcp","syn_to_synack":0.000213,"synack_to_ack":0.000041}"# + "\n")
+    }
+
+    /// `closed` is the record's JSON line with `"event"` first, built from the schema.
+    @Test func jsonClosedCarriesTheRecord() throws {
+        let records = [Samples.tcpConnection(), Samples.udpFlow()]
+        var atExit = Samples.tcpConnection()
+        atExit.closeReason = .endOfInput
+        let text = render(.json) { w in for r in records + [atExit] { w.closed(r) } }
+        let lines = text.split(separator: "\n").map(String.init)
+        let plain = Samples.render(FlowJSONWriter.init, records + [atExit]).split(separator: "\n").map(String.init)
+        try #require(lines.count == 3 && plain.count == 3)
+        #expect(Samples.udpFlow().closeReason == .endOfInput)
+        #expect(lines[0] == #"{"event":"closed","# + plain[0].dropFirst())
+        #expect(lines[1] == #"{"event":"open_at_exit","# + plain[1].dropFirst())
+        #expect(lines[2] == #"{"event":"open_at_exit","# + plain[2].dropFirst())
+    }
+
+    @Test func flushesEachEvent() {
+        // A collect-only buffer is cleared by nothing; a descriptor-backed one must be empty after each call.
+        let out = OutputBuffer(fileDescriptor: -1)  // writes fail, but the buffer is drained
+        let w = FlowEventWriter(format: .json, output: out)
+        w.closed(Samples.tcpConnection())
+        #expect(out.bytes.isEmpty)
+        w.event(Self.opened(Self.v4))
+        #expect(out.bytes.isEmpty)
+    }
+}
