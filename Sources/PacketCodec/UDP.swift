@@ -56,7 +56,9 @@ extension PacketDecoder {
             covered = length
             lengthOK = false
         } else if covered > length {
-            p.defects.insert(.udpLengthExceedsPayload)
+            // The first fragment of a datagram carries the UDP length of the whole datagram:
+            // longer than the fragment by design, not a defect.
+            if !p.isFragment { p.defects.insert(.udpLengthExceedsPayload) }
             covered = length
             lengthOK = false
         }

@@ -15,7 +15,7 @@ import PacketCodec
 ///
 /// ```
 /// 22:13:20.000370 opened   C…  tcp  10.0.0.1:51514 → 10.0.0.2:80  SYN→SYN-ACK 0.213 ms
-/// 22:13:21.204116 closed   C…  tcp  10.0.0.1:51514 → 10.0.0.2:80  SF  ShADadFf  clean  1.204 s  orig 120 B / resp 5100 B
+/// 22:13:26.204116 closed   C…  tcp  10.0.0.1:51514 → 10.0.0.2:80  SF  ShADadFf  4-way  1.204 s  orig 120 B / resp 5.1 kB
 /// ```
 ///
 /// (`expired` instead of `closed` for non-TCP flows; endpoints are `a.b.c.d:port` or
@@ -64,25 +64,39 @@ public final class FlowEventWriter {
     }
 
     /// A flow ended (closed, timed out, evicted, reused) or the capture stopped while it was
-    /// open (`closeReason == .endOfInput`: JSON `open_at_exit`, no text line).
-    public func closed(_ r: ConnectionRecord) {
+    /// open (`closeReason == .endOfInput`: JSON `open_at_exit`, no text line). A connection that
+    /// had already closed or aborted when the capture stopped (its close delay had not run out)
+    /// is reported as `closed`, not as open.
+    ///
+    /// - Parameter decidedAt: when the analysis decided the flow (`FlowPipeline.analysisTime`):
+    ///   the text line's time and JSON `event_ts`, so events come out in time order. nil: the
+    ///   record's last packet time, and no `event_ts`.
+    public func closed(_ r: ConnectionRecord, decidedAt: Int64? = nil) {
         let o = output
+        let stillOpen = r.closeReason == .endOfInput && !r.hadClosed
         switch format {
         case .text:
-            guard r.closeReason != .endOfInput else { return }
-            o.append(timeOfDay: r.lastTime)
+            guard !stillOpen else { return }
+            o.append(timeOfDay: decidedAt ?? r.lastTime)
             o.append(r.proto == .tcp ? " closed   " : " expired  ")
             o.append(r.uid); o.append("  "); o.append(r.proto.description); o.append("  ")
             endpoints(r.originator, r.responder)
             o.append("  "); o.append(r.connState.rawValue)
             o.append("  "); o.appendTerminalSafe(r.history.isEmpty ? "-" : r.history)
             if let t = r.teardown { o.append("  "); o.append(t.style.rawValue) }
-            if let d = r.duration { o.append("  "); o.append(double: d, fractionDigits: 3); o.append(" s") }
-            o.append("  orig "); o.append(int: r.originatorBytes ?? 0)
-            o.append(" B / resp "); o.append(int: r.responderBytes ?? 0); o.append(" B\n")
+            // The same units as the text report: "59.159 ms", "25 B", "5.1 kB".
+            if let d = r.duration { o.append("  "); o.append(humanDuration(seconds: d)) }
+            o.append("  orig "); o.append(humanBytes(r.originatorBytes ?? 0))
+            o.append(" / resp "); o.append(humanBytes(r.responderBytes ?? 0)); o.append("\n")
         case .json:
-            ConnJSONEncoder.write(r, to: o, opening: r.closeReason == .endOfInput
-                                    ? "{\"event\":\"open_at_exit\"," : "{\"event\":\"closed\",")
+            let opening: StaticString = stillOpen ? "{\"event\":\"open_at_exit\"," : "{\"event\":\"closed\","
+            if let decidedAt {
+                o.append(opening)
+                o.append("\"event_ts\":"); o.append(nanoseconds: decidedAt)
+                ConnJSONEncoder.write(r, to: o, opening: ",")
+            } else {
+                ConnJSONEncoder.write(r, to: o, opening: opening)
+            }
         }
         o.flush()
     }
@@ -91,5 +105,14 @@ public final class FlowEventWriter {
         output.append(endpoint: a)
         output.append(" → ")
         output.append(endpoint: b)
+    }
+}
+
+extension ConnectionRecord {
+    /// Whether the connection had closed (FIN exchange) or aborted (RST) by the time its record
+    /// was written, even if the record was written only because the input ended.
+    public var hadClosed: Bool {
+        guard let t = teardown else { return false }
+        return t.style != .open && t.style != .halfClosed
     }
 }

@@ -134,7 +134,7 @@ public final class FlowTextReport: FlowRecordWriter {
         case .endOfInput:
             // A connection that already closed or aborted is not "open" just because the capture
             // ended before the close delay ran out.
-            if let t = r.teardown, t.style != .open && t.style != .halfClosed { return nil }
+            if r.hadClosed { return nil }
             return "open at end of input"
         }
     }

@@ -131,7 +131,7 @@ struct Live: ParsableCommand {
         let out = OutputBuffer(fileDescriptor: outputFile?.descriptor ?? 1)
         let session = LiveSession(format: format, output: out)
         let result = pipeline.run(onEvent: { session.event($0) }, onIdle: { out.flush() },
-                                  shouldContinue: { !out.writeFailed }, onRecord: { session.ended($0) })
+                                  shouldContinue: { !out.writeFailed }, onRecord: { session.ended($0, decidedAt: pipeline.analysisTime) })
         interruption.cancel()
         do { try saver?.close() } catch { writeToStandardError(error.description) }
         session.finish(summary: result.summary)
@@ -192,81 +192,40 @@ extension Live {
     }
 }
 
-/// Renders live events and the final report in one of the live formats.
+/// Renders live events and the final report in one of the live formats: events through
+/// `FlowEventWriter` (text, json), records through the `analyze` writers (zeek, csv). Only the
+/// text format keeps records, for its report at the end.
 final class LiveSession {
     let format: Live.Format
     let output: OutputBuffer
     private var records: [ConnectionRecord] = []
+    private let events: FlowEventWriter?
     /// zeek and csv: the same writers as `analyze`, fed as flows end.
     private let writer: FlowRecordWriter?
-    private let scratch = OutputBuffer(fileDescriptor: nil)
 
     init(format: Live.Format, output: OutputBuffer) {
         self.format = format
         self.output = output
         switch format {
-        case .zeek: writer = ZeekTSVWriter(output: output)
-        case .csv: writer = FlowCSVWriter(output: output)
-        case .text, .json: writer = nil
+        case .zeek: writer = ZeekTSVWriter(output: output); events = nil
+        case .csv: writer = FlowCSVWriter(output: output); events = nil
+        case .text: writer = nil; events = FlowEventWriter(format: .text, output: output)
+        case .json: writer = nil; events = FlowEventWriter(format: .json, output: output)
         }
     }
 
-    func event(_ e: FlowEvent) {
-        switch format {
-        case .text:
-            output.append(timeOfDay: e.time)
-            output.append(e.kind == .opened ? " opened   " : " rejected ")
-            output.append(e.uid); output.append("  tcp  ")
-            endpoints(e.originator, e.responder)
-            if let rtt = e.synToSynAck {
-                output.append("  SYN→SYN-ACK "); output.append(double: rtt * 1000, fractionDigits: 3); output.append(" ms")
-            }
-            output.append("\n")
-        case .json:
-            output.append("{\"event\":\""); output.append(e.kind.rawValue)
-            output.append("\",\"ts\":"); output.append(nanoseconds: e.time)
-            output.append(",\"uid\":"); output.appendJSONString(e.uid)
-            output.append(",\"id.orig_h\":"); output.appendJSONString(e.originator.address.description)
-            output.append(",\"id.orig_p\":"); output.append(int: e.originator.port)
-            output.append(",\"id.resp_h\":"); output.appendJSONString(e.responder.address.description)
-            output.append(",\"id.resp_p\":"); output.append(int: e.responder.port)
-            output.append(",\"proto\":\"tcp\"")
-            if let rtt = e.synToSynAck { output.append(",\"syn_to_synack\":"); output.append(double: rtt, fractionDigits: 6) }
-            if let d = e.synAckToAck { output.append(",\"synack_to_ack\":"); output.append(double: d, fractionDigits: 6) }
-            output.append("}\n")
-        case .zeek, .csv:
-            break
-        }
-        output.flush()
-    }
+    func event(_ e: FlowEvent) { events?.event(e) }
 
-    /// A flow ended (closed, timed out, evicted, reused) or the capture stopped (end of input).
-    func ended(_ r: ConnectionRecord) {
-        // Only the text format prints a report of every flow at the end; the others stream and
-        // keep nothing, so a long capture's memory follows its open flows.
+    /// A flow ended (closed, timed out, evicted, reused) or the capture stopped (end of input);
+    /// `decidedAt`: when the analysis decided it.
+    func ended(_ r: ConnectionRecord, decidedAt: Int64) {
         if format == .text { records.append(r) }
-        switch format {
-        case .text:
-            guard r.closeReason != .endOfInput else { return }
-            output.append(timeOfDay: r.lastTime)
-            output.append(r.proto == .tcp ? " closed   " : " expired  ")
-            output.append(r.uid); output.append("  "); output.append(r.proto.description); output.append("  ")
-            endpoints(r.originator, r.responder)
-            output.append("  "); output.append(r.connState.rawValue)
-            output.append("  "); output.appendTerminalSafe(r.history.isEmpty ? "-" : r.history)
-            if let t = r.teardown { output.append("  "); output.append(t.style.rawValue) }
-            if let d = r.duration { output.append("  "); output.append(double: d, fractionDigits: 3); output.append(" s") }
-            output.append("  orig "); output.append(int: r.originatorBytes ?? 0)
-            output.append(" B / resp "); output.append(int: r.responderBytes ?? 0); output.append(" B\n")
-        case .json:
-            scratch.clear()
-            FlowJSONWriter(output: scratch).write(r)
-            output.append(r.closeReason == .endOfInput ? "{\"event\":\"open_at_exit\"," : "{\"event\":\"closed\",")
-            output.append(String(decoding: scratch.bytes.dropFirst(), as: UTF8.self))
-        case .zeek, .csv:
+        if let events {
+            events.closed(r, decidedAt: decidedAt)
+        } else {
             writer?.write(r)
+            output.flush()
         }
-        output.flush()
     }
 
     func finish(summary: AnalysisSummary) {
@@ -282,11 +241,5 @@ final class LiveSession {
             writer?.finish(summary: summary)
         }
         output.flush()
-    }
-
-    private func endpoints(_ a: Endpoint, _ b: Endpoint) {
-        output.append(a.address.description); output.append(":"); output.append(int: a.port)
-        output.append(" → ")
-        output.append(b.address.description); output.append(":"); output.append(int: b.port)
     }
 }

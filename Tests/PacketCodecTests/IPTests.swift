@@ -198,4 +198,16 @@ struct UDPTests {
         #expect(p.defects.contains(.udpLengthExceedsPayload))
         #expect(p.udp?.payloadLength == 5)
     }
+
+    @Test("the first fragment of a datagram: the UDP length covers the whole datagram, no defect")
+    func firstFragment() {
+        var f = udpFrame()
+        poke16(&f, 14 + 20 + 4, 500)        // UDP length of the whole datagram
+        poke16(&f, 14 + 6, 0x2000)          // MF, offset 0
+        let p = decode(f)
+        #expect(p.isFragment)
+        #expect(!p.defects.contains(.udpLengthExceedsPayload))
+        #expect(p.udp?.payloadLength == 5)
+        #expect(p.udp?.checksumStatus == .unverified)
+    }
 }

@@ -41,12 +41,20 @@ import PacketCodec
         udp.closeReason = .timeout
         var atExit = Samples.tcpConnection()
         atExit.closeReason = .endOfInput
-        let text = render(.text) { w in w.closed(Samples.tcpConnection()); w.closed(udp); w.closed(atExit) }
+        var openAtExit = Samples.udpFlow()
+        openAtExit.closeReason = .endOfInput
+        let decided = Samples.tcpConnection().lastTime + 5_000_000_000   // after Zeek's close delay
+        let text = render(.text) { w in
+            w.closed(Samples.tcpConnection(), decidedAt: decided); w.closed(udp); w.closed(atExit); w.closed(openAtExit)
+        }
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.count == 2)  // no line for a flow still open at the end of input
-        #expect(lines[0] == "22:13:21.204116 closed   CHhAvVGS1DHFjwGM9  tcp  10.0.0.1:51514 → 10.0.0.2:80  SF  ShADadFf  "
-                + "\(Samples.tcpConnection().teardown!.style.rawValue)  1.204 s  orig 120 B / resp 5100 B")
+        // No line for a flow still open at the end of input; a connection that had already
+        // closed when the input ended is reported closed.
+        #expect(lines.count == 3)
+        #expect(lines[0] == "22:13:26.204116 closed   CHhAvVGS1DHFjwGM9  tcp  10.0.0.1:51514 → 10.0.0.2:80  SF  ShADadFf  "
+                + "\(Samples.tcpConnection().teardown!.style.rawValue)  1.204 s  orig 120 B / resp 5.1 kB")
         #expect(lines[1].contains(" expired  ") && lines[1].contains("  udp  "))
+        #expect(lines[2].hasPrefix("22:13:21.204116 closed   "))
     }
 
     @Test func jsonOpened() {
@@ -66,7 +74,10 @@ import PacketCodec
         #expect(Samples.udpFlow().closeReason == .endOfInput)
         #expect(lines[0] == #"{"event":"closed","# + plain[0].dropFirst())
         #expect(lines[1] == #"{"event":"open_at_exit","# + plain[1].dropFirst())
-        #expect(lines[2] == #"{"event":"open_at_exit","# + plain[2].dropFirst())
+        // Closed (4-way) before the input ended: `closed`, not `open_at_exit`.
+        #expect(lines[2] == #"{"event":"closed","# + plain[2].dropFirst())
+        let stamped = render(.json) { w in w.closed(records[0], decidedAt: 1_700_000_006_204_116_000) }
+        #expect(stamped == #"{"event":"closed","event_ts":1700000006.204116,"# + plain[0].dropFirst() + "\n")
     }
 
     @Test func flushesEachEvent() {
