@@ -1198,10 +1198,16 @@ import Testing
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/fuzz")
 
-    static func inputs(_ target: FuzzTarget) -> [URL] {
+    /// The regression inputs of `target`. A missing or empty folder throws: a replay that finds
+    /// nothing to replay must fail, not pass.
+    static func inputs(_ target: FuzzTarget) throws -> [URL] {
         let dir = fixtures.appendingPathComponent(target.fixtureDirectory)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        return names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().map { dir.appendingPathComponent($0) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        let files = names.filter { !$0.hasPrefix(".") && $0 != "README.md" }.sorted().map { dir.appendingPathComponent($0) }
+        guard !files.isEmpty else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: dir.path + " (no regression inputs)"])
+        }
+        return files
     }
 
     /// Files named `known-<issue>--<what>` reproduce a reported, unfixed bug: they run as a known issue
@@ -1209,7 +1215,7 @@ import Testing
     /// test says so, and the file should be renamed without the `known-` prefix.
     @Test("fuzz regressions replay cleanly", arguments: FuzzTarget.allCases)
     func replay(_ target: FuzzTarget) throws {
-        for url in Self.inputs(target) {
+        for url in try Self.inputs(target) {
             let bytes = [UInt8](try Data(contentsOf: url))
             let name = "\(target.rawValue)/\(url.lastPathComponent)"
             if url.lastPathComponent.hasPrefix("known-") {
