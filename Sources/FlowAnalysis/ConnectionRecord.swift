@@ -237,6 +237,8 @@ public struct AnalysisSummary: Sendable {
     public var malformedPackets: UInt64 = 0
     public var badChecksumPackets: UInt64 = 0
     public var partialChecksumPackets: UInt64 = 0
+    /// IPv4 headers whose checksum field was 0x0000 (transmit offload): analyzed, not dropped.
+    public var offloadedIPv4HeaderChecksums: UInt64 = 0
     public var flows: UInt64 = 0
     public var evictedFlows: UInt64 = 0
     public var maxConcurrentFlows: UInt64 = 0

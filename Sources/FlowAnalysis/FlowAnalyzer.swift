@@ -118,9 +118,13 @@ public final class FlowAnalyzer {
         }
         // Zeek drops packets with a bad IPv4 header checksum before connection lookup: their
         // addresses cannot be trusted.
-        if let v4 = packet.pointee.ipv4, v4.checksumStatus == .bad {
-            summary.badChecksumPackets &+= 1
-            return
+        if let v4 = packet.pointee.ipv4, v4.checksumStatus != .good {
+            if v4.checksumStatus == .bad {
+                summary.badChecksumPackets &+= 1
+                return
+            }
+            // 0x0000: never filled (transmit offload on the capturing host); analyzed, counted.
+            if v4.checksumStatus == .partial { summary.offloadedIPv4HeaderChecksums &+= 1 }
         }
         let ipLength = UInt64(packet.pointee.ipLength)
 

@@ -82,6 +82,7 @@ public final class FlowTextReport: FlowRecordWriter {
         if s.malformedPackets > 0 { packets += "  malformed \(grouped(s.malformedPackets))" }
         if s.badChecksumPackets > 0 { packets += "  bad checksums \(grouped(s.badChecksumPackets))" }
         if s.partialChecksumPackets > 0 { packets += "  offloaded checksums \(grouped(s.partialChecksumPackets))" }
+        if s.offloadedIPv4HeaderChecksums > 0 { packets += "  offloaded IPv4 header checksums \(grouped(s.offloadedIPv4HeaderChecksums))" }
         line(packets)
         line("  bytes       \(humanBytes(s.bytes))")
         if let first = s.firstTime, let last = s.lastTime {

@@ -142,6 +142,13 @@ struct Analyze: ParsableCommand {
             writeToStandardError("sockeye: \(outputFile.path): \(String(cString: strerror(e)))")
             throw ExitCode(74)
         }
+        // Many bad checksums usually mean a capture taken on the sending host with checksum
+        // offload, not a broken network: say once how to analyze it anyway.
+        if !flowOptions.noChecksums, summary.badChecksumPackets >= 10,
+           summary.badChecksumPackets &* 10 >= summary.ipPackets {
+            writeToStandardError("sockeye: note: \(summary.badChecksumPackets) of \(summary.ipPackets) IP packets have bad checksums; "
+                + "if the capture was taken on a host with checksum offload, add --no-checksums")
+        }
         if let status = interruption.exitStatus {
             for error in errors { writeToStandardError(error.description) }
             writeToStandardError("sockeye: interrupted after \(result.packetsRead) packets")

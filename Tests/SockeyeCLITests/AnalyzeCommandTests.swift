@@ -208,4 +208,49 @@ struct AnalyzeCommandTests {
         let mixed = try await Sockeye.run(["analyze", TestEnvironment.fixture("ipv6-tcp-udp.pcap").path])
         #expect(mixed.stdoutLines.contains { $0.hasPrefix("  conn_state  tcp ") && $0.contains("   udp ") }, "\(mixed.stdoutText)")
     }
+
+    /// Raw-IP UDP datagrams 10.0.0.1 → 10.0.0.2; `mangle` edits each encoded frame.
+    static func udpCapture(_ name: String, count: Int, mangle: (inout [UInt8]) -> Void) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-\(name)-\(getpid()).pcap").path
+        let writer = try CaptureWriter(path: path, linkType: 12)
+        var ip = IPv4Header()
+        ip.source = 0x0a00_0001
+        ip.destination = 0x0a00_0002
+        ip.protocol = 17
+        for i in 0..<count {
+            var udp = UDPHeader()
+            udp.sourcePort = UInt16(2000 + i)
+            udp.destinationPort = 53
+            var frame = PacketRepr(link: .raw, network: .ipv4(ip, options: []), transport: .udp(udp), payload: [1, 2, 3, 4]).encode()
+            mangle(&frame)
+            writer.write(frame, timestamp: Timestamp(seconds: 1_700_000_000, nanoseconds: UInt32(i) * 1000), wireLength: frame.count)
+        }
+        try writer.close()
+        return path
+    }
+
+    @Test("an IPv4 header checksum of 0x0000 is transmit offload: the packets are analyzed and counted, not dropped")
+    func ipv4ChecksumZero() async throws {
+        let path = try Self.udpCapture("ipcsum0", count: 3) { f in f[10] = 0; f[11] = 0 }
+        defer { unlink(path) }
+        let json = try records(try await Sockeye.run(["analyze", path, "--format", "json"]))
+        #expect(json.count == 3)
+        let text = try await Sockeye.run(["analyze", path])
+        #expect(text.stdoutText.contains("offloaded IPv4 header checksums 3"), "\(text.stdoutText)")
+        #expect(!text.stderrText.contains("bad checksums"))
+    }
+
+    @Test("many bad checksums: one hint line pointing at --no-checksums (not with it, not for a few)")
+    func badChecksumHint() async throws {
+        let path = try Self.udpCapture("badcsum", count: 20) { f in f[26] ^= 0xff }   // UDP checksum high byte
+        defer { unlink(path) }
+        let r = try await Sockeye.run(["analyze", path, "--format", "json"])
+        #expect(r.status == 0)
+        #expect(r.stderrLines.filter { !$0.isEmpty } == ["sockeye: note: 20 of 20 IP packets have bad checksums; if the capture was taken on a host with checksum offload, add --no-checksums"])
+        let off = try await Sockeye.run(["analyze", path, "--format", "json", "--no-checksums"])
+        #expect(off.stderr.isEmpty)
+        let few = try Self.udpCapture("fewbad", count: 5) { f in f[26] ^= 0xff }
+        defer { unlink(few) }
+        #expect(try await Sockeye.run(["analyze", few]).stderr.isEmpty)
+    }
 }
