@@ -140,6 +140,14 @@ public final class OutputBuffer {
         flushIfNeeded()
     }
 
+    /// Two decimal digits (`07`) of `v` modulo 100; negative values print as `00`.
+    public func append(twoDigits v: Int) {
+        let x = v < 0 ? 0 : v % 100
+        put(UInt8(ascii: "0") + UInt8(x / 10))
+        put(UInt8(ascii: "0") + UInt8(x % 10))
+        flushIfNeeded()
+    }
+
     /// Lower-case colon-separated MAC address.
     public func append(mac m: MACAddress) {
         for i in (0..<6).reversed() {

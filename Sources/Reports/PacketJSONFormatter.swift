@@ -11,7 +11,8 @@ public struct PacketJSONFormatter {
     public func write(frame number: Int, timestampNanoseconds ts: Int64, packet p: DecodedPacket,
                       bytes b: UnsafeRawBufferPointer, to out: OutputBuffer) {
         out.append("{\"frame\":"); out.append(int: number)
-        out.append(",\"ts\":"); out.append(nanoseconds: ts, fractionDigits: ts % 1000 == 0 ? 6 : 9)
+        // Microseconds, truncated, as the text output and tcpdump print them.
+        out.append(",\"ts\":"); out.append(nanoseconds: ts, fractionDigits: 6)
         out.append(",\"caplen\":"); out.append(int: p.captureLength)
         out.append(",\"len\":"); out.append(int: p.wireLength)
         out.append(",\"link\":\""); out.append(p.linkType.description); out.append("\"")

@@ -7,22 +7,51 @@ import PacketCodec
 /// ```
 /// 22:13:20.000116 IP 10.1.0.7.51514 > 198.18.0.9.80: Flags [S], seq 1694179788, win 65535, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
 /// ```
-public struct PacketTextFormatter {
-    public init() {}
+public final class PacketTextFormatter {
+    /// What to print, as tcpdump's options.
+    public struct Options: Sendable {
+        /// `-t` none, default time of day, `-tt` epoch, `-ttt` delta from previous,
+        /// `-tttt` date and time, `-ttttt` delta from the first packet.
+        public enum Timestamps: Sendable { case none, timeOfDay, epoch, sincePrevious, dateAndTime, sinceFirst }
+        public var timestamps: Timestamps = .timeOfDay
+        /// Local time (TZ) as tcpdump; false keeps UTC (the library default, reproducible).
+        public var localTime = false
+        /// `-e`: link-level header (MACs, EtherType, VLAN tags, SLL fields).
+        public var linkHeaders = false
+        /// `-v` count (reserved; only affects ICMPv6 length placement for now).
+        public var verbose = 0
+        public init() {}
+    }
+
+    public let options: Options
+    private var previous: Int64? = nil
+    private var first: Int64? = nil
+    private var clock = LocalClock()
+
+    public init(options: Options = Options()) { self.options = options }
 
     public func write(frame number: Int, timestampNanoseconds ts: Int64, packet p: DecodedPacket,
                       bytes b: UnsafeRawBufferPointer, to out: OutputBuffer) {
-        out.append(timeOfDay: ts)
-        out.append(" ")
-        if let eth = p.ethernet, !eth.tags.isEmpty {
-            for tag in eth.tags { out.append("vlan "); out.append(int: tag.id); out.append(", ") }
+        writeTime(ts, out)
+        let f = FrameBytes(b, captureLength: p.captureLength)
+        var prefixed = true
+        if options.linkHeaders {
+            prefixed = !writeLinkHeader(p, f, out)
+        } else if let sll = p.linuxSLL, sll.version == 2 {
+            // tcpdump prints the SLL2 interface and direction even without -e.
+            writeInterface(sll, out)
         }
         if let ip = p.ipv4 {
-            out.append("IP ")
-            writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, out)
+            if prefixed { out.append("IP ") }
+            writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, f, out)
         } else if let ip = p.ipv6 {
-            out.append("IP6 ")
-            writeEndpoints(ip.source, ip.destination, p, b, out)
+            if prefixed { out.append("IP6 ") }
+            writeEndpoints(ip.source, ip.destination, p, b, f, out)
+        } else if let o = p.networkOffset, p.etherType == EtherType.arp {
+            if prefixed { out.append("ARP, ") }
+            writeARP(f, o, length: p.wireLength - o, out)
+        } else if !prefixed {
+            // -e already named the link type and EtherType.
         } else if p.networkOffset != nil {
             if let name = EtherType.name(p.etherType) { out.append(name) } else {
                 // tcpdump (print-ether.c, no -e): "<src> > <dst>, ethertype Unknown (0x88b5), length N"
@@ -45,7 +74,106 @@ public struct PacketTextFormatter {
         out.append("\n")
     }
 
-    private func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+    // MARK: time stamps (tcpdump print.c ts_print)
+
+    private func writeTime(_ ts: Int64, _ out: OutputBuffer) {
+        // tcpdump prints microseconds, truncated.
+        switch options.timestamps {
+        case .none: return
+        case .timeOfDay:
+            if options.localTime { clock.appendLocal(ts, date: false, to: out) } else { out.append(timeOfDay: ts) }
+        case .dateAndTime:
+            if options.localTime { clock.appendLocal(ts, date: true, to: out) } else { clock.appendUTC(ts, date: true, to: out) }
+        case .epoch:
+            out.append(nanoseconds: ts - ts % 1000 - (ts % 1000 < 0 ? 1000 : 0), fractionDigits: 6)
+        case .sincePrevious, .sinceFirst:
+            let base = (options.timestamps == .sinceFirst ? first : previous) ?? ts
+            if first == nil { first = ts }
+            previous = ts
+            let micros = ts / 1000 - base / 1000
+            out.append(micros < 0 ? "-" : " ")
+            out.append(timeOfDay: micros.magnitude > UInt64(Int64.max / 1000) ? 0 : Int64(micros.magnitude) * 1000)
+        }
+        out.append(" ")
+    }
+
+    // MARK: link layer (-e; print-ether.c, print-sll.c, print-null.c)
+
+    /// Writes the -e link header; returns false when nothing was written (the network line then
+    /// keeps its "IP " prefix).
+    private func writeLinkHeader(_ p: DecodedPacket, _ f: FrameBytes, _ out: OutputBuffer) -> Bool {
+        if let eth = p.ethernet {
+            out.append(mac: eth.source); out.append(" > "); out.append(mac: eth.destination); out.append(", ")
+            let outerType = eth.tags.isEmpty ? eth.etherType : eth.tags[0].tpid
+            writeEtherType(outerType, out)
+            out.append(", length "); out.append(int: p.wireLength); out.append(": ")
+            for (i, tag) in eth.tags.enumerated() {
+                out.append("vlan "); out.append(int: tag.id); out.append(", p "); out.append(int: tag.priority)
+                if tag.dropEligible { out.append(", DEI") }
+                out.append(", ")
+                writeEtherType(i + 1 < eth.tags.count ? eth.tags[i + 1].tpid : eth.etherType, out)
+                out.append(", ")
+            }
+            return true
+        }
+        if let sll = p.linuxSLL {
+            if sll.version == 2 { writeInterface(sll, out); out.append("ifindex "); out.append(int: sll.interfaceIndex); out.append(" ") }
+            else {
+                let name = Self.packetTypeName(sll.packetType)
+                for _ in name.utf8CodeUnitCount..<3 { out.append(" ") }
+                out.append(name); out.append(" ")
+            }
+            let n = min(Int(sll.addressLength), 8)
+            for i in 0..<n {
+                if i > 0 { out.append(":") }
+                out.appendHexByte(UInt8(truncatingIfNeeded: sll.address >> UInt64(8 * (7 - i))))
+            }
+            out.append(" ")
+            writeEtherType(sll.protocolType, out)
+            out.append(", length "); out.append(int: p.wireLength); out.append(": ")
+            return true
+        }
+        if let lo = p.loopback {
+            out.append("AF ")
+            switch lo.family {
+            case 2: out.append("IPv4")
+            case 24, 28, 30: out.append("IPv6")
+            default: out.append("Unknown")
+            }
+            out.append(" ("); out.append(int: lo.family); out.append("), length "); out.append(int: p.wireLength); out.append(": ")
+            return true
+        }
+        if p.linkType == .rawIP || p.linkType == .ipv4 || p.linkType == .ipv6 {
+            out.append("ip: ")
+            return true
+        }
+        return false
+    }
+
+    private func writeEtherType(_ t: UInt16, _ out: OutputBuffer) {
+        out.append("ethertype ")
+        if let name = EtherType.name(t) { out.append(name) } else { out.append("Unknown") }
+        out.append(" (0x"); appendHex16(t, out); out.append(")")
+    }
+
+    private static func packetTypeName(_ t: UInt16) -> StaticString {
+        switch t { case 0: "In"; case 1: "B"; case 2: "M"; case 3: "P"; case 4: "Out"; default: "?" }
+    }
+
+    /// `lo    In  ` (print-sll.c: `%-5s %-3s `; the name from this host's if_indextoname).
+    private func writeInterface(_ sll: LinuxSLLHeader, _ out: OutputBuffer) {
+        let name = clock.interfaceName(sll.interfaceIndex)
+        out.append(name)
+        for _ in name.utf8.count..<5 { out.append(" ") }
+        out.append(" ")
+        let dir = Self.packetTypeName(sll.packetType)
+        out.append(dir)
+        for _ in dir.utf8CodeUnitCount..<3 { out.append(" ") }
+        out.append(" ")
+    }
+
+    private func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer,
+                                _ f: FrameBytes, _ out: OutputBuffer) {
         if let tcp = p.tcp {
             out.append(address: src); out.append("."); out.append(int: tcp.sourcePort)
             out.append(" > ")
@@ -74,6 +202,21 @@ public struct PacketTextFormatter {
             out.append(address: dst); out.append("."); out.append(int: udp.destinationPort)
             out.append(": UDP, length "); out.append(int: udp.payloadLength)
             writeChecksum("udp", udp.checksumStatus, udp.checksum, out)
+        } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), p.defects.isEmpty,
+                  let (o, length) = upperLayer(p), let proto = p.ipProtocol,
+                  proto == IPProtocol.icmp || proto == IPProtocol.icmpv6 || (proto == 2 && p.ipv4 != nil) {
+            out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
+            switch proto {
+            case IPProtocol.icmp: writeICMP(f, o, length: length, out)
+            case 2: writeIGMP(f, o, length: length, out)
+            default:
+                if let v6 = p.ipv6 {
+                    for h in v6.extensionHeaders {
+                        if h == IPProtocol.hopByHop { out.append("HBH ") } else if h == IPProtocol.ipv6DestinationOptions { out.append("DSTOPT ") }
+                    }
+                }
+                writeICMPv6(f, o, length: length, out)
+            }
         } else {
             out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
             if p.isFragment { out.append("fragment, ") }
@@ -138,7 +281,17 @@ public struct PacketTextFormatter {
         }
     }
 
-    private func appendHex16(_ v: UInt16, _ out: OutputBuffer) {
+    /// Offset and length (by the IP header) of the IP payload after IPv6 extension headers.
+    private func upperLayer(_ p: DecodedPacket) -> (Int, Int)? {
+        if let v4 = p.ipv4 { return (v4.offset + v4.headerLength, max(0, v4.effectiveLength - v4.headerLength)) }
+        if let v6 = p.ipv6 {
+            let ext = v6.upperOffset - v6.offset - IPv6Header.length
+            return (v6.upperOffset, max(0, v6.effectivePayloadLength - ext))
+        }
+        return nil
+    }
+
+    func appendHex16(_ v: UInt16, _ out: OutputBuffer) {
         out.appendHexByte(UInt8(v >> 8))
         out.appendHexByte(UInt8(v & 0xff))
     }

@@ -8,15 +8,30 @@ import Glibc
 import Darwin
 #endif
 
-/// `sockeye packets FILE [--filter BPF] [--count N] [--format text|json]`: one line per packet.
+/// `sockeye packets FILE… [-r FILE]… [--filter BPF] [-c N] [-e] [-t…] [--format text|json]`: one
+/// line per packet. Several files print one after another in the order given (frame numbers
+/// continue), as `for f in …; do tcpdump -r "$f"; done` would; `-c` counts over all of them.
 struct Packets: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print one line per packet (text close to tcpdump -nn -S, or JSON Lines).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Argument(help: "A pcap or pcapng file.", completion: .file())
-    var file: String
+    @Argument(help: "pcap or pcapng files, printed one after another.", completion: .file())
+    var files: [String] = []
+
+    @Option(name: .customShort("r"), help: "Read this file (tcpdump habit; may repeat, same as a FILE argument).",
+            completion: .file())
+    var readFiles: [String] = []
+
+    @Flag(name: .customShort("e"), help: "Print the link-level header (MACs, EtherType, VLAN tags, SLL fields) as tcpdump -e.")
+    var linkHeaders = false
+
+    @Flag(name: .customShort("t"), help: "-t no time, -tt epoch seconds, -ttt delta from previous, -tttt date and local time, -ttttt delta from first.")
+    var timeStampLevel: Int
+
+    @Flag(name: .customLong("utc"), help: "Print times in UTC instead of local time (TZ).")
+    var utc = false
 
     @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)).")
     var filter: String?
@@ -30,12 +45,20 @@ struct Packets: ParsableCommand {
     @Flag(help: "Do not verify IPv4, TCP and UDP checksums.")
     var noChecksums = false
 
+    func validate() throws {
+        if files.isEmpty && readFiles.isEmpty { throw ValidationError("no capture file given (FILE or -r FILE)") }
+        if timeStampLevel > 5 { throw ValidationError("at most five -t (-ttttt)") }
+    }
+
     func run() throws {
-        let capture: CaptureFile
-        do {
-            capture = try CaptureFile(path: file, filter: filter)
-        } catch {
-            throw failure(reporting: error)
+        // Open every file first, so a missing one fails before any output.
+        var captures: [CaptureFile] = []
+        for file in readFiles + files {
+            do {
+                captures.append(try CaptureFile(path: file, filter: filter))
+            } catch {
+                throw failure(reporting: error)
+            }
         }
         // A closed pipe (`sockeye packets … | head`) ends the run quietly, as in `analyze`.
         signal(SIGPIPE, SIG_IGN)
@@ -43,12 +66,17 @@ struct Packets: ParsableCommand {
         // Ctrl-C / SIGTERM: stop after the current packet; whole lines only, then exit 128 + signal.
         let interruption = Interruption {}
         let decoder = PacketDecoder(verifyChecksums: !noChecksums)
-        let linkType = LinkType(dlt: capture.linkType)
         let json = PacketJSONFormatter()
-        let text = PacketTextFormatter()
+        var options = PacketTextFormatter.Options()
+        options.timestamps = [.timeOfDay, .none, .epoch, .sincePrevious, .dateAndTime, .sinceFirst][timeStampLevel]
+        options.localTime = !utc
+        options.linkHeaders = linkHeaders
+        let text = PacketTextFormatter(options: options)
         var number = 0
         let limit = count ?? Int.max
         do {
+            for capture in captures {
+            let linkType = LinkType(dlt: capture.linkType)
             while number < limit, interruption.receivedSignal == nil, !out.writeFailed, let record = try capture.next() {
                 number += 1
                 let packet = decoder.decode(record.bytes, linkType: linkType, wireLength: record.wireLength)
@@ -57,6 +85,7 @@ struct Packets: ParsableCommand {
                 case .json: json.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)
                 case .text: text.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)
                 }
+            }
             }
         } catch {
             out.flush()

@@ -6,6 +6,9 @@ import Testing
 @Suite("sockeye packets end to end")
 struct PacketsCommandTests {
     static let primaryFixture = "tcp-handshake-data-fin.pcap"
+    static let controlFixture = "crafted/icmp-arp-igmp.pcap"
+    /// Both tools print local time: every text comparison fixes the zone.
+    static let utc = ["TZ": "UTC"]
 
     static func temporaryFile(_ name: String, _ contents: Data) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sockeye-cli-\(UUID().uuidString)")
@@ -34,7 +37,7 @@ struct PacketsCommandTests {
     func textMatchesTcpdump(_ name: String) async throws {
         let file = TestEnvironment.fixture(name)
         let dump = try await TextNormalization.tcpdumpLines(file)
-        let ours = try await Sockeye.run(["packets", file.path])
+        let ours = try await Sockeye.run(["packets", file.path], environment: Self.utc)
         guard dump.status == 0 else {
             // libpcap (and so tcpdump) rejects pcapng files whose interfaces differ in link type;
             // sockeye uses libpcap too and must then fail the same way, cleanly.
@@ -61,6 +64,101 @@ struct PacketsCommandTests {
         }
         // Only the deliberately malformed fixture may have excused lines.
         #expect(excused.isEmpty || name.contains("malformed"), "\(name): unexpected malformed-packet lines")
+    }
+
+    /// Compares every line of `sockeye packets <options> file` with `tcpdump -nn -S <options>`.
+    static func expectSameAsTcpdump(_ name: String, _ options: [String], timeZone: String = "UTC",
+                                    sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let file = TestEnvironment.fixture(name)
+        let dump = try await TextNormalization.tcpdumpLines(file, options: options, timeZone: timeZone)
+        guard dump.status == 0 else { return }   // see textMatchesTcpdump
+        let ours = try await Sockeye.run(["packets"] + options + [file.path], environment: ["TZ": timeZone])
+        #expect(ours.status == 0, "\(name) \(options): exit \(ours.status): \(ours.stderrText)", sourceLocation: sourceLocation)
+        let dumpLines = TextNormalization.tcpdumpPacketLines(dump)
+        #expect(ours.stdoutLines.count == dumpLines.count, "\(name) \(options): \(ours.stdoutLines.count) lines, tcpdump \(dumpLines.count)",
+                sourceLocation: sourceLocation)
+        var differing = 0
+        for (i, (a, e)) in zip(ours.stdoutLines, dumpLines).enumerated() {
+            if case let .different(s, t) = TextNormalization.compare(sockeye: a, tcpdump: e) {
+                differing += 1
+                if differing <= 3 { Issue.record("\(name) \(options) line \(i + 1):\n  sockeye: \(s)\n  tcpdump: \(t)", sourceLocation: sourceLocation) }
+            }
+        }
+        #expect(differing == 0, "\(name) \(options): \(differing) lines differ", sourceLocation: sourceLocation)
+    }
+
+    @Test("-e and every -t form equal tcpdump's on every fixture", .enabled(if: TestEnvironment.tcpdumpTestsEnabled),
+          arguments: [["-e"], ["-t"], ["-tt"], ["-ttt"], ["-tttt"], ["-ttttt"], ["-e", "-ttt"]])
+    func optionsMatchTcpdump(_ options: [String]) async throws {
+        for name in TestEnvironment.fixtureCaptures { try await Self.expectSameAsTcpdump(name, options) }
+    }
+
+    @Test("ICMP, ICMPv6, IGMP and ARP lines equal tcpdump's, word for word (no excused line)",
+          .enabled(if: TestEnvironment.tcpdumpTestsEnabled))
+    func controlProtocolsMatchTcpdump() async throws {
+        let file = TestEnvironment.fixture(Self.controlFixture)
+        let ours = try await Sockeye.run(["packets", file.path], environment: Self.utc)
+        let dump = TextNormalization.tcpdumpPacketLines(try await TextNormalization.tcpdumpLines(file))
+        #expect(ours.stdoutLines == dump)
+        #expect(dump.count == 43)
+        for word in ["ICMP echo request, id 1, seq 1, length 64", "ICMP 10.0.0.2 udp port 53 unreachable, length 36",
+                     "ARP, Request who-has 10.0.0.2 tell 10.0.0.1, length 46", "ICMP6, neighbor solicitation, who has fe80::2",
+                     "igmp v2 report 239.1.1.1", "ICMP time exceeded in-transit"] {
+            #expect(ours.stdoutText.contains(word), "missing «\(word)»")
+        }
+        try await Self.expectSameAsTcpdump(Self.controlFixture, ["-e"])
+    }
+
+    @Test("local time: TZ is respected as by tcpdump (default and -tttt), and differs from UTC",
+          .enabled(if: TestEnvironment.tcpdumpTestsEnabled))
+    func localTimeFollowsTZ() async throws {
+        for tz in ["Asia/Kolkata", "America/New_York", "UTC"] {
+            try await Self.expectSameAsTcpdump(Self.controlFixture, [], timeZone: tz)
+            try await Self.expectSameAsTcpdump(Self.controlFixture, ["-tttt"], timeZone: tz)
+        }
+        let file = TestEnvironment.fixture(Self.controlFixture).path
+        let kolkata = try await Sockeye.run(["packets", "-c", "1", file], environment: ["TZ": "Asia/Kolkata"])
+        let utc = try await Sockeye.run(["packets", "-c", "1", file], environment: Self.utc)
+        #expect(kolkata.stdoutLines.first?.hasPrefix("03:43:20.000017 ") == true, "\(kolkata.stdoutText)")
+        #expect(utc.stdoutLines.first?.hasPrefix("22:13:20.000017 ") == true, "\(utc.stdoutText)")
+        let forcedUTC = try await Sockeye.run(["packets", "--utc", "-c", "1", file], environment: ["TZ": "Asia/Kolkata"])
+        #expect(forcedUTC.stdoutLines == utc.stdoutLines)
+    }
+
+    @Test("-r FILE equals FILE; several files print one after another, frame numbers continue, -c counts over all")
+    func severalFiles() async throws {
+        let a = TestEnvironment.fixture(Self.primaryFixture).path, b = TestEnvironment.fixture(Self.controlFixture).path
+        let ra = try await Sockeye.run(["packets", a], environment: Self.utc)
+        let rb = try await Sockeye.run(["packets", b], environment: Self.utc)
+        let r = try await Sockeye.run(["packets", "-r", a], environment: Self.utc)
+        #expect(r.status == 0 && r.stdoutLines == ra.stdoutLines)
+        let both = try await Sockeye.run(["packets", a, b], environment: Self.utc)
+        #expect(both.stdoutLines == ra.stdoutLines + rb.stdoutLines)
+        let mixed = try await Sockeye.run(["packets", "-r", a, b], environment: Self.utc)
+        #expect(mixed.stdoutLines == both.stdoutLines, "-r files come first, then FILE arguments")
+        let n = ra.stdoutLines.count
+        let limited = try await Sockeye.run(["packets", "-c", String(n + 2), a, b], environment: Self.utc)
+        #expect(limited.stdoutLines == Array(both.stdoutLines.prefix(n + 2)))
+        let json = try await Sockeye.run(["packets", "--format", "json", a, b])
+        let frames = json.stdoutLines.compactMap { (try? SockeyeFields.object($0))?["frame"] as? Int }
+        #expect(frames == Array(1...(n + rb.stdoutLines.count)))
+        let missing = try await Sockeye.run(["packets", a, "/nonexistent/x.pcap"])
+        Self.expectTypedFailure(missing, status: 66, "second file missing")
+        #expect(missing.stdout.isEmpty, "a missing file fails before any output")
+    }
+
+    @Test("JSON ts is truncated to microseconds, the same instant the text prints (nanosecond capture)")
+    func jsonTimestampTruncated() async throws {
+        let file = TestEnvironment.fixture("nanosecond.pcap").path
+        let json = try await Sockeye.run(["packets", "--format", "json", file])
+        let text = try await Sockeye.run(["packets", "-tt", file], environment: Self.utc)
+        let ts = json.stdoutLines.compactMap { line -> String? in
+            guard let r = line.range(of: #""ts":[0-9.]+"#, options: .regularExpression) else { return nil }
+            return String(line[r].dropFirst(5))
+        }
+        #expect(!ts.isEmpty && ts.count == text.stdoutLines.count)
+        #expect(ts.allSatisfy { $0.split(separator: ".").last?.count == 6 }, "\(ts.prefix(3))")
+        #expect(ts == text.stdoutLines.map { String($0.prefix { $0 != " " }) })
     }
 
     // MARK: --count
@@ -97,7 +195,7 @@ struct PacketsCommandTests {
         var reduced = false
         for f in Self.filters {
             let dump = try await TextNormalization.tcpdumpLines(file, filter: f)
-            let ours = try await Sockeye.run(["packets", file.path, "--filter", f])
+            let ours = try await Sockeye.run(["packets", file.path, "--filter", f], environment: Self.utc)
             if dump.status != 0 {
                 // libpcap rejects the expression for this link type (e.g. `vlan` on Linux SLL,
                 // `ip6` on LINKTYPE_IPV4): a usage error, like tcpdump's.
@@ -111,7 +209,7 @@ struct PacketsCommandTests {
             let actual = ours.stdoutLines.map { $0.prefix { $0 != " " } }
             #expect(actual == expected, "\(name) '\(f)': \(actual.count) lines vs tcpdump \(expected.count)")
             if expected.count < TextNormalization.tcpdumpPacketLines(unfiltered).count { reduced = true }
-            let short = try await Sockeye.run(["packets", file.path, "-f", f])
+            let short = try await Sockeye.run(["packets", file.path, "-f", f], environment: Self.utc)
             #expect(short.stdoutLines == ours.stdoutLines, "-f and --filter differ")
         }
         if name == Self.primaryFixture { #expect(reduced, "no filter reduced \(name); the test would prove nothing") }
@@ -260,7 +358,7 @@ struct PacketsCommandTests {
         for cut in [8, 16 + 10] {   // inside the record header; inside the packet data
             let url = try Self.temporaryFile("cut.pcap", pcap.truncated(atRecord: k, into: cut))
             for format in ["text", "json"] {
-                let r = try await Sockeye.run(["packets", url.path, "--format", format])
+                let r = try await Sockeye.run(["packets", url.path, "--format", format], environment: Self.utc)
                 Self.expectTypedFailure(r, status: 65, "cut at record \(k)+\(cut) (\(format))")
                 #expect(r.stdoutLines.count == k, "records before the damage: \(k), printed \(r.stdoutLines.count)")
                 if format == "json" {
@@ -278,7 +376,7 @@ struct PacketsCommandTests {
           arguments: TestEnvironment.damagedFixtures)
     func damagedFixture(_ name: String) async throws {
         let file = TestEnvironment.fixture(name)
-        let r = try await Sockeye.run(["packets", file.path])
+        let r = try await Sockeye.run(["packets", file.path], environment: Self.utc)
         Self.expectTypedFailure(r, status: 65, name)
         if TestEnvironment.tcpdump != nil {
             // tcpdump reads through the same libpcap: it prints the same packets before failing.

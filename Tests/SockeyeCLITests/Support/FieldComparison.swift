@@ -64,7 +64,8 @@ enum TSharkFields {
         func all(_ k: String) -> String? { raw[k]?.joined(separator: ",") }
         m["frame.cap_len"] = first("frame.cap_len")
         m["frame.len"] = first("frame.len")
-        m["frame.time_epoch"] = first("frame.time_epoch").flatMap(epochNanoseconds)
+        // Sockeye's JSON `ts` is truncated to microseconds, as tcpdump prints time stamps.
+        m["frame.time_epoch"] = first("frame.time_epoch").flatMap(epochNanoseconds).map { String($0.dropLast(3)) + "000" }
         let stack = (first("frame.protocols") ?? "").split(separator: ":").map(String.init)
         m["_protocols"] = first("frame.protocols")
         // VLAN tags in frame order: tshark calls an 802.1ad (0x88a8) S-tag `ieee8021ad.id` and

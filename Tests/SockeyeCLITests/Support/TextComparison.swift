@@ -5,12 +5,6 @@ enum TextNormalization {
     /// Sockeye's additions after tcpdump's text: ` [bad ip cksum 0x…]`, ` [bad tcp cksum 0x…]`,
     /// ` [partial udp cksum (offload)]`, ` [defects: …]`.
     static var sockeyeSuffix: Regex<AnyRegexOutput> { try! Regex(#"( \[(?:bad|partial|defects)[^\]]*\])+$"#) }
-    /// Sockeye prints 802.1Q tags (`vlan 100, `) before the network layer; tcpdump shows them
-    /// only with -e.
-    static var sockeyeVLAN: Regex<AnyRegexOutput> { try! Regex(#"^(\S+) (?:vlan \d+, )+"#) }
-    /// tcpdump prints the Linux SLL2 interface and direction (`lo    In  `) even without -e;
-    /// the interface name depends on the reading host's if_indextoname, so it is not compared.
-    static var tcpdumpSLL2: Regex<AnyRegexOutput> { try! Regex(#"^(\S+) \S+ +(?:In|Out|M|B|P) +"#) }
     /// tcpdump decodes application protocols after the TCP/UDP length (`length 136: HTTP: GET …`,
     /// DNS on port 53, …); Sockeye stops at the transport header.
     static var tcpdumpApplication: Regex<AnyRegexOutput> { try! Regex(#"^(.*?length \d+)(?::? .*)$"#) }
@@ -36,18 +30,14 @@ enum TextNormalization {
     }
 
     static func sockeye(_ line: String) -> String {
+        // Runs of spaces are collapsed on both sides (tcpdump pads `tfo  cookiereq`; both pad SLL2 names).
         var s = line.replacing(sockeyeSuffix, with: "")
-        if let m = s.firstMatch(of: sockeyeVLAN), let t = m.output[1].substring {
-            s = String(t) + " " + s[m.range.upperBound...]
-        }
+        while s.contains("  ") { s = s.replacingOccurrences(of: "  ", with: " ") }
         return s.replacing(sockeyeUTO, with: "uto")
     }
 
     static func tcpdump(_ line: String) -> String {
         var s = line
-        if let m = s.firstMatch(of: tcpdumpSLL2), let t = m.output[1].substring {
-            s = String(t) + " " + s[m.range.upperBound...]
-        }
         if let m = s.wholeMatch(of: tcpdumpApplication), let head = m.output[1].substring {
             s = String(head)
         }
@@ -60,7 +50,8 @@ enum TextNormalization {
 
     /// One line per packet: tcpdump's indented hex-dump continuation lines removed.
     static func tcpdumpPacketLines(_ out: ProcessOutput) -> [String] {
-        out.stdoutLines.filter { !$0.hasPrefix("\t") && !$0.hasPrefix(" ") }
+        // (-ttt/-ttttt lines begin with one space: " 00:00:00.000012 IP …".)
+        out.stdoutLines.filter { !$0.hasPrefix("\t") && !$0.hasPrefix("  ") }
     }
 
     enum LineVerdict: Equatable { case equal, excused(String), different(sockeye: String, tcpdump: String) }
@@ -71,7 +62,18 @@ enum TextNormalization {
     ///   (time, addresses, flags, seq range — which needs the payload length —, ack, win).
     /// * A packet both tools call malformed (Sockeye `[defects: …]`, tcpdump `bad-hlen`,
     ///   `truncated-ip`, `[bad hdr length …]`, …) is excused: each prints its own diagnosis.
+    /// `-e` link header (`…, ethertype IPv4 (0x0800), length 74: `), compared verbatim.
+    static var linkHeader: Regex<AnyRegexOutput> { try! Regex(#"^.*?, length \d+: "#) }
+
     static func compare(sockeye rawS: String, tcpdump rawT: String) -> LineVerdict {
+        if let m = rawS.firstMatch(of: linkHeader), rawT.hasPrefix(rawS[m.range]) {
+            let head = String(rawS[m.range])
+            switch compare(sockeye: String(rawS[m.range.upperBound...]), tcpdump: String(rawT.dropFirst(head.count))) {
+            case .equal: return .equal
+            case let .excused(why): return .excused(why)
+            case let .different(s, t): return .different(sockeye: head + s, tcpdump: head + t)
+            }
+        }
         var s = sockeye(rawS), t = tcpdump(rawT)
         if rawT.contains("[|tcp]") {
             func cut(_ x: String, at markers: [String]) -> String {
@@ -88,17 +90,19 @@ enum TextNormalization {
         return .different(sockeye: s, tcpdump: t)
     }
 
-    /// Runs `TZ=UTC tcpdump -nn -S -r file [filter]` (tcpdump prints local time; Sockeye UTC).
-    static func tcpdumpLines(_ file: URL, filter: String? = nil, count: Int? = nil) async throws -> ProcessOutput {
+    /// Runs `TZ=UTC tcpdump -nn -S [options] -r file [filter]` (both tools print local time;
+    /// the tests fix the zone for both).
+    static func tcpdumpLines(_ file: URL, filter: String? = nil, count: Int? = nil, options: [String] = [],
+                             timeZone: String = "UTC") async throws -> ProcessOutput {
         guard let tcpdump = TestEnvironment.tcpdump else {
             throw TSharkFields.Failure(description: "tcpdump not found at /usr/bin/tcpdump or on PATH (apt-get install tcpdump)")
         }
         // tcpdump adds hex-dump continuation lines (starting with a tab) for protocols it
         // does not know (e.g. EtherType 0x88b5); callers drop them with `tcpdumpPacketLines`.
-        var args = ["-nn", "-S", "-r", file.path]
+        var args = ["-nn", "-S"] + options + ["-r", file.path]
         if let count { args += ["-c", String(count)] }
         if let filter { args.append(filter) }
-        return try await ProcessRunner.run(tcpdump, args, environment: ["TZ": "UTC"])
+        return try await ProcessRunner.run(tcpdump, args, environment: ["TZ": timeZone])
     }
 }
 
