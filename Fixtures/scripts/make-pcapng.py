@@ -6,7 +6,7 @@ Each fixture exercises what the corpus lacks; see Fixtures/README.md.
 """
 import struct, os
 
-OUT = os.path.join(os.path.dirname(__file__), '..', 'pcapng')
+OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'Tests', 'PcapTests', 'PcapNGFixtures')
 
 def pad(b):
     return b + b'\0' * (-len(b) % 4)

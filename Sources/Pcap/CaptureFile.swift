@@ -150,8 +150,8 @@ public final class CaptureFile {
             linkType = ng.firstLinkType
             snapshotLength = ng.firstSnapshot
             isSwapped = ng.firstSwapped
-            majorVersion = 2
-            minorVersion = 4
+            majorVersion = ng.firstVersion.major
+            minorVersion = ng.firstVersion.minor
             nanosecondsPerUnit = 1
         } else {
             pcapng = nil

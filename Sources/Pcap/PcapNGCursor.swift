@@ -40,6 +40,8 @@ internal struct PcapNGCursor {
     var firstLinkType: Int32 = 1
     var firstSnapshot: Int = PcapNGCursor.maximumCaptureLength
     var firstSwapped = false
+    /// The first SHB's version (libpcap reports it as the file's, e.g. 1.0).
+    var firstVersion = (major: 1, minor: 0)
     /// Every Interface Statistics Block read so far, in file order.
     var statistics: [InterfaceStatistics] = []
     /// The body offset and length of the last EPB/PB's options (0, 0 when it has none).
@@ -82,6 +84,7 @@ internal struct PcapNGCursor {
         self.offset = 0
         self.swapped = false
         guard section(at: 0) == nil else { return nil }
+        firstVersion = (Int(load16(12)), Int(load16(14)))
         // The first interface (libpcap reads blocks until an IDB or a packet before it opens).
         var first: Interface? = nil
         var at = offset

@@ -9,8 +9,12 @@ import Testing
 struct PcapNGReaderTests {
     typealias D = MemoryReaderDifferentialTests
 
+    static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    static let own = here.appendingPathComponent("PcapNGFixtures")
+
     static func pcapngFiles() -> [URL] {
         var urls = D.files(under: D.fixtures, skipping: ["fuzz", "scripts"]).filter(D.isPcapNG)
+            + D.files(under: own)
         if let corpus = D.corpus { urls += D.files(under: corpus).filter(D.isPcapNG) }
         return urls
     }
@@ -90,7 +94,7 @@ struct PcapNGReaderTests {
 
     @Test("multi-link-type interfaces: own link type, snaplen, binary and decimal tsresol, tsoffset; ISB kept")
     func multiLinkType() throws {
-        let file = try CaptureFile(path: D.fixtures.appendingPathComponent("pcapng/multi-linktype.pcapng").path)
+        let file = try CaptureFile(path: Self.own.appendingPathComponent("multi-linktype.pcapng").path)
         let packets = try readAll(file)
         #expect(packets.map(\.linkType) == [1, 12, 113, 1])
         #expect(file.linkType == 1 && file.snapshotLength == 65535)
@@ -105,7 +109,7 @@ struct PcapNGReaderTests {
 
     @Test("options: comment, direction and drop count of the last record; big-endian section")
     func options() throws {
-        let file = try CaptureFile(path: D.fixtures.appendingPathComponent("pcapng/big-endian.pcapng").path)
+        let file = try CaptureFile(path: Self.own.appendingPathComponent("big-endian.pcapng").path)
         var seen: [PacketOptions] = []
         while let r = try file.next() {
             #expect(r.linkType == 1)
@@ -119,7 +123,7 @@ struct PcapNGReaderTests {
 
     @Test("two sections: interfaces reset, SPB and obsolete PB")
     func twoSections() throws {
-        let file = try CaptureFile(path: D.fixtures.appendingPathComponent("pcapng/two-sections.pcapng").path)
+        let file = try CaptureFile(path: Self.own.appendingPathComponent("two-sections.pcapng").path)
         let packets = try readAll(file)
         #expect(packets.map(\.linkType) == [1, 1, 228, 228])
         #expect(packets.map(\.captureLength) == [96, 43, 30, 31])
@@ -130,7 +134,7 @@ struct PcapNGReaderTests {
     func damage() throws {
         for (name, count, reason) in [("truncated-block.pcapng", 2, "truncated pcapng dump file; tried to read 68 bytes, only got 48"),
                                       ("bad-block-length.pcapng", 1, "block in pcapng dump file has a length of 30 that is not a multiple of 4")] {
-            let path = D.fixtures.appendingPathComponent("pcapng/" + name).path
+            let path = Self.own.appendingPathComponent("" + name).path
             let file = try CaptureFile(path: path)
             var n = 0
             #expect(throws: CaptureError.damaged(path: path, reason: reason, packetsRead: count)) {
@@ -142,9 +146,9 @@ struct PcapNGReaderTests {
 
     @Test("every cut of pcapng files: no crash, a prefix of the records, a damage error unless at a block end")
     func cuts() throws {
-        for name in ["pcapng/multi-linktype.pcapng", "pcapng/two-sections.pcapng", "pcapng/blocks-nanosecond.pcapng",
-                     "tcp-handshake-data-fin.pcapng"] {
-            let bytes = [UInt8](try Data(contentsOf: D.fixtures.appendingPathComponent(name)))
+        for name in ["PcapNGFixtures/multi-linktype.pcapng", "PcapNGFixtures/two-sections.pcapng",
+                     "PcapNGFixtures/blocks-nanosecond.pcapng", "../../Fixtures/tcp-handshake-data-fin.pcapng"] {
+            let bytes = [UInt8](try Data(contentsOf: Self.here.appendingPathComponent(name)))
             let (whole, _) = D.outcome { () throws(CaptureError) in try CaptureFile(bytes: bytes) }
             #expect(whole.error == nil)
             for cut in 0..<bytes.count {
