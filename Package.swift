@@ -38,7 +38,7 @@ let package = Package(
         // Interposes malloc for the codec tests so "decoding allocates nothing" is asserted.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "PacketCodecTests", dependencies: ["PacketCodec", "Pcap", "Reports", "FlowAnalysis", "CMallocCounter"]),
-        .testTarget(name: "PcapTests", dependencies: ["Pcap", "PacketCodec"]),
+        .testTarget(name: "PcapTests", dependencies: ["Pcap", "PacketCodec"], exclude: ["PcapNGFixtures"]),
         .testTarget(name: "FlowAnalysisTests", dependencies: ["FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "FlowAnalysis", "PacketCodec", "Pcap"]),
         .testTarget(name: "SockeyeCLITests", dependencies: ["PacketCodec", "Pcap", "FlowAnalysis", "FlowPipeline"]),

@@ -249,9 +249,10 @@ public final class FlowPipeline: @unchecked Sendable {
         // statically checked access, no boxes, no runtime exclusivity checks.
         switch source {
         case .files(let merged):
-            let linkTypes = merged.files.map { LinkType(dlt: $0.linkType) }
-            result.errors = merged.forEachPacket { record, index in
-                state.accept(record, linkTypes[index])
+            // Each record carries its interface's link type (pcapng files may mix them).
+            var links = LinkCache()
+            result.errors = merged.forEachPacket { record, _ in
+                state.accept(record, links[record.linkType])
                 if _slowPath(state.counter & mask == 0) { onProgress?(state.counter, merged.bytesRead) }
                 return !stopFlag.load(ordering: .relaxed)
             }
@@ -274,6 +275,19 @@ public final class FlowPipeline: @unchecked Sendable {
         result.packets = state.counter
         result.dropped = state.dropped
         return result
+    }
+}
+
+/// `LinkType(dlt:)` of the last DLT seen: one compare per packet instead of the mapping switch.
+private struct LinkCache {
+    private var dlt: Int32 = .min
+    private var link = LinkType(dlt: 1)
+
+    subscript(_ value: Int32) -> LinkType {
+        mutating get {
+            if _slowPath(value != dlt) { dlt = value; link = LinkType(dlt: value) }
+            return link
+        }
     }
 }
 

@@ -19,6 +19,11 @@ extension CaptureFile {
             state.pointee.delivered &+= 1
             return record
         }
+        if let pcapng {
+            guard let record = pcapng.pointee.next() else { return try endOfMemory() }
+            state.pointee.delivered &+= 1
+            return record
+        }
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
         let status = pcap_next_ex(handle, &header, &data)
@@ -72,7 +77,7 @@ extension CaptureFile {
     /// The in-memory reader stopped: the end of the data, or damage.
     @usableFromInline
     internal func endOfMemory() throws(CaptureError) -> PacketRecord? {
-        guard let reason = cursor?.pointee.damage else {
+        guard let reason = cursor?.pointee.damage ?? pcapng?.pointee.damage else {
             state.pointee.ending = .endOfFile
             return nil
         }

@@ -65,7 +65,15 @@ public final class CaptureFile {
     public let filter: String?
     /// Whether records are parsed in Swift from memory (a mapping or the given bytes) rather
     /// than read through libpcap.
-    public var readsFromMemory: Bool { cursor != nil }
+    public var readsFromMemory: Bool { cursor != nil || pcapng != nil }
+
+    /// Every pcapng Interface Statistics Block read so far, in file order (empty for classic
+    /// pcap and for pcapng read through libpcap).
+    public var interfaceStatistics: [InterfaceStatistics] { pcapng?.pointee.statistics ?? [] }
+
+    /// The options (comment, `epb_flags` direction, drop count) of the record ``next()`` last
+    /// returned, for a pcapng file read from memory; nil otherwise. Walks the options on demand.
+    public var lastPacketOptions: PacketOptions? { pcapng?.pointee.packetOptions() }
 
     /// The owned `pcap_t *` (nil when reading from memory).
     @usableFromInline internal let handle: OpaquePointer?
@@ -73,6 +81,8 @@ public final class CaptureFile {
     @usableFromInline internal let stream: UnsafeMutablePointer<FILE>?
     /// The in-memory reader (nil when libpcap reads).
     @usableFromInline internal let cursor: UnsafeMutablePointer<ClassicPcapCursor>?
+    /// The in-memory pcapng reader (nil for classic files and when libpcap reads).
+    @usableFromInline internal let pcapng: UnsafeMutablePointer<PcapNGCursor>?
     /// 1 for nanosecond precision (always, unless libpcap refuses it), 1000 for microseconds.
     @usableFromInline internal let nanosecondsPerUnit: Int
     /// Mutable reading state, behind a pointer so the per-packet path has no runtime
@@ -108,6 +118,7 @@ public final class CaptureFile {
         var handle: OpaquePointer? = nil
         var stream: UnsafeMutablePointer<FILE>? = nil
         var cursor: ClassicPcapCursor? = nil
+        var pcapng: PcapNGCursor? = nil
         var readBuffer: UnsafeMutableRawPointer? = nil
         var memory: Memory = .none
         var size: Int64 = 0
@@ -125,13 +136,25 @@ public final class CaptureFile {
         state.initialize(to: ReadState())
         if let handle = opened.handle {
             cursor = nil
+            pcapng = nil
             linkType = pcap_datalink(handle)
             snapshotLength = Int(pcap_snapshot(handle))
             isSwapped = pcap_is_swapped(handle) != 0
             majorVersion = Int(pcap_major_version(handle))
             minorVersion = Int(pcap_minor_version(handle))
             nanosecondsPerUnit = PcapSupport.nanosecondsPerUnit(handle)
+        } else if let ng = opened.pcapng {
+            cursor = nil
+            pcapng = .allocate(capacity: 1)
+            pcapng!.initialize(to: ng)
+            linkType = ng.firstLinkType
+            snapshotLength = ng.firstSnapshot
+            isSwapped = ng.firstSwapped
+            majorVersion = ng.firstVersion.major
+            minorVersion = ng.firstVersion.minor
+            nanosecondsPerUnit = 1
         } else {
+            pcapng = nil
             let c = opened.cursor!
             cursor = .allocate(capacity: 1)
             cursor!.initialize(to: c)
@@ -206,6 +229,10 @@ public final class CaptureFile {
             self.init(path: name, filter: nil, opened: Opened(cursor: cursor, memory: .owned(owned), size: Int64(count)))
             return
         }
+        if reader == .automatic, filter == nil, let ng = PcapNGCursor(base: owned, size: count) {
+            self.init(path: name, filter: nil, opened: Opened(pcapng: ng, memory: .owned(owned), size: Int64(count)))
+            return
+        }
         // fmemopen refuses a zero size; an empty file reads the same as /dev/null.
         guard let stream = count == 0 ? fopen("/dev/null", "rb") : fmemopen(owned, count, "rb") else {
             owned.deallocate()
@@ -230,6 +257,9 @@ public final class CaptureFile {
             return nil
         }
         guard let cursor = ClassicPcapCursor(base: base, size: size, releasesPages: true) else {
+            if let ng = PcapNGCursor(base: base, size: size) {
+                return Opened(pcapng: ng, memory: .mapped(base, size), size: Int64(size))
+            }
             munmap(base, size)
             return nil
         }
@@ -276,6 +306,8 @@ public final class CaptureFile {
         }
         cursor?.deinitialize(count: 1)
         cursor?.deallocate()
+        pcapng?.deinitialize(count: 1)
+        pcapng?.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -286,6 +318,7 @@ public final class CaptureFile {
     /// The current read offset in the file, for progress reporting; 0 if unknown.
     public var bytesRead: Int64 {
         if let cursor { return Int64(cursor.pointee.offset) }
+        if let pcapng { return Int64(pcapng.pointee.offset) }
         guard let stream else { return 0 }
         let offset = ftell(stream)
         return offset < 0 ? 0 : Int64(offset)

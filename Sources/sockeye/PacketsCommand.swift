@@ -79,7 +79,8 @@ struct Packets: ParsableCommand {
             let linkType = LinkType(dlt: capture.linkType)
             while number < limit, interruption.receivedSignal == nil, !out.writeFailed, let record = try capture.next() {
                 number += 1
-                let packet = decoder.decode(record.bytes, linkType: linkType, wireLength: record.wireLength)
+                let packet = decoder.decode(record.bytes, linkType: record.linkType == capture.linkType ? linkType : LinkType(dlt: record.linkType),
+                                            wireLength: record.wireLength)
                 let ts = record.timestamp.totalNanoseconds
                 switch format {
                 case .json: json.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)

@@ -70,6 +70,14 @@ struct MemoryReaderDifferentialTests {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures")
 
+    /// Whether the file starts with a pcapng Section Header Block (those are compared in
+    /// `PcapNGReaderTests`, with tshark as the oracle where libpcap refuses them).
+    static func isPcapNG(_ url: URL) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: url.path) else { return false }
+        defer { try? h.close() }
+        return [UInt8](h.readData(ofLength: 4)) == [0x0A, 0x0D, 0x0D, 0x0A]
+    }
+
     static func files(under dir: URL, skipping: Set<String> = []) -> [URL] {
         let e = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: [.isRegularFileKey])
         var out: [URL] = []
@@ -89,7 +97,7 @@ struct MemoryReaderDifferentialTests {
         var fromMemory = 0
         let urls = Self.files(under: Self.fixtures, skipping: ["fuzz", "scripts"])
         #expect(urls.count >= 40)
-        for url in urls {
+        for url in urls where !Self.isPcapNG(url) {
             let (mapped, usedMapping) = Self.outcome { () throws(CaptureError) in try CaptureFile(path: url.path) }
             let (libpcap, _) = Self.outcome { () throws(CaptureError) in try CaptureFile(path: url.path, reader: .libpcap) }
             #expect(mapped == libpcap, "\(url.lastPathComponent): mapped \(mapped) vs libpcap \(libpcap)\(mapped.firstDifference(libpcap))")
@@ -193,7 +201,7 @@ struct MemoryReaderDifferentialTests {
     @Test("every corpus file: both readers agree", .enabled(if: corpus != nil, "no ../shared/corpus here"))
     func corpusFiles() throws {
         var fromMemory = 0
-        for url in Self.files(under: Self.corpus!) where url.lastPathComponent != "MANIFEST.tsv" {
+        for url in Self.files(under: Self.corpus!) where url.lastPathComponent != "MANIFEST.tsv" && !Self.isPcapNG(url) {
             let (mapped, usedMapping) = Self.outcome { () throws(CaptureError) in try CaptureFile(path: url.path) }
             let (libpcap, _) = Self.outcome { () throws(CaptureError) in try CaptureFile(path: url.path, reader: .libpcap) }
             #expect(mapped == libpcap, "\(url.path): mapped \(mapped) vs libpcap \(libpcap)\(mapped.firstDifference(libpcap))")
