@@ -257,7 +257,7 @@ public final class CaptureFile {
             return nil
         }
         guard let cursor = ClassicPcapCursor(base: base, size: size, releasesPages: true) else {
-            if let ng = PcapNGCursor(base: base, size: size) {
+            if let ng = PcapNGCursor(base: base, size: size, releasesPages: true) {
                 return Opened(pcapng: ng, memory: .mapped(base, size), size: Int64(size))
             }
             munmap(base, size)

@@ -40,19 +40,13 @@ internal struct ClassicPcapCursor {
     @usableFromInline let linkType: Int32
     /// Set when a record is damaged (libpcap's errbuf text).
     @usableFromInline var damage: String?
-    /// For mappings: resident pages behind the read position are released every
-    /// ``releaseStride`` bytes (`MADV_DONTNEED`), so RSS stays flat however large the file, and
-    /// the next stretch is populated ahead (`MADV_POPULATE_READ`), which costs fewer faults.
-    @usableFromInline let releasesPages: Bool
-    @usableFromInline var nextRelease: Int
-    @usableFromInline var released = 0
-    @usableFromInline var populated = 0
+    /// For mappings: releases the pages behind the read position (``PageAdvisor``).
+    @usableFromInline var pages: PageAdvisor?
 
     /// libpcap's `max_snaplen_for_dlt` for the link types read here (`MAXIMUM_SNAPLEN`).
     static let maximumCaptureLength = 262_144
     static let headerLength = 24
     @usableFromInline static let recordHeaderLength = 16
-    @usableFromInline static let releaseStride = 2 << 20
 
     /// A cursor over `size` bytes at `base` when they are a classic pcap file this reader
     /// handles; nil otherwise (including files shorter than a header), so libpcap reads them and
@@ -83,8 +77,7 @@ internal struct ClassicPcapCursor {
         self.snapshot = snaplen == 0 || snaplen > UInt32(Int32.max) ? Self.maximumCaptureLength : Int(snaplen)
         self.fastLimit = min(snapshot, Self.maximumCaptureLength)
         self.linkType = dlt
-        self.releasesPages = releasesPages
-        self.nextRelease = 0
+        self.pages = releasesPages ? PageAdvisor(base: base, size: size) : nil
     }
 
     /// The DLT libpcap reports for an on-disk LINKTYPE value (`linktype_to_dlt`), for the link
@@ -138,7 +131,7 @@ internal struct ClassicPcapCursor {
     /// The record at ``offset`` with its first `count` bytes; moves past its `stored` bytes.
     @inlinable @inline(__always)
     mutating func take(count: Int, stored: Int) -> PacketRecord {
-        if releasesPages && _slowPath(offset >= nextRelease) { advise() }
+        pages?.reached(offset)
         let start = offset &+ Self.recordHeaderLength
         let record = PacketRecord(
             timestamp: timestamp(),
@@ -185,26 +178,5 @@ internal struct ClassicPcapCursor {
         }
         damage = "truncated dump file; tried to read \(captured) captured bytes, only got \(available)"
         return nil
-    }
-
-    /// Releases the pages before the current record and populates the next stretch.
-    @usableFromInline
-    mutating func advise() {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let mutableBase = UnsafeMutableRawPointer(mutating: base)
-        let done = offset / page * page
-        if done > released {
-            _ = madvise(mutableBase + released, done - released, MADV_DONTNEED)
-            released = done
-        }
-        #if os(Linux)
-        let from = max(populated, done)
-        let to = min(size, (offset + 2 * Self.releaseStride) / page * page)
-        if to > from {
-            _ = madvise(mutableBase + from, to - from, 22 /* MADV_POPULATE_READ, Linux 5.14 */)
-            populated = to
-        }
-        #endif
-        nextRelease = offset + Self.releaseStride
     }
 }

@@ -36,6 +36,8 @@ internal struct PcapNGCursor {
     @usableFromInline var interfaces: [Interface] = []
     /// Set when a block is damaged.
     @usableFromInline var damage: String?
+    /// For mappings: releases the pages behind the read position (``PageAdvisor``).
+    @usableFromInline var pages: PageAdvisor?
     /// The first section's first interface (``CaptureFile/linkType`` keeps meaning it).
     var firstLinkType: Int32 = 1
     var firstSnapshot: Int = PcapNGCursor.maximumCaptureLength
@@ -77,11 +79,12 @@ internal struct PcapNGCursor {
 
     /// A cursor when the data starts with a valid Section Header Block followed by its interface
     /// (or no block at all); nil otherwise, so libpcap reports the error.
-    init?(base: UnsafeRawPointer, size: Int) {
+    init?(base: UnsafeRawPointer, size: Int, releasesPages: Bool = false) {
         guard size >= 28, base.loadUnaligned(as: UInt32.self) == Self.sectionHeader else { return nil }
         self.base = base
         self.size = size
         self.offset = 0
+        self.pages = releasesPages ? PageAdvisor(base: base, size: size) : nil
         self.swapped = false
         guard section(at: 0) == nil else { return nil }
         firstVersion = (Int(load16(12)), Int(load16(14)))
@@ -219,6 +222,7 @@ internal struct PcapNGCursor {
     /// The next packet record, or nil at the end of the data or at damage (then ``damage``).
     @usableFromInline
     mutating func next() -> PacketRecord? {
+        pages?.reached(offset)
         while true {
             let at = offset
             let left = size - at

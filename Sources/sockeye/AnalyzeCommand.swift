@@ -91,20 +91,7 @@ struct Analyze: ParsableCommand {
             }
         }
 
-        let outputFile: OutputFile?
-        if let output {
-            do {
-                outputFile = try OutputFile.open(output, inputs: files)
-            } catch .sameAsInput(let input) {
-                writeToStandardError("sockeye: refusing to write the output over an input: \(output) is \(input)")
-                throw ExitCode(64)
-            } catch .cannotCreate(let path, let e) {
-                writeToStandardError("sockeye: \(path): \(String(cString: strerror(e)))")
-                throw ExitCode(73)
-            }
-        } else {
-            outputFile = nil
-        }
+        let outputFile = try OutputFile.forCommand(output, inputs: files) { "refusing to write the output over an input: \(output ?? "") is \($0)" }
         let descriptor = outputFile?.descriptor ?? 1
         // A closed pipe (`sockeye analyze … | head`) becomes EPIPE on write, not a signal.
         signal(SIGPIPE, SIG_IGN)
@@ -133,15 +120,7 @@ struct Analyze: ParsableCommand {
         sink.finish(summary: summary)
         out.flush()
 
-        if out.writeFailed && out.writeErrno != EPIPE {
-            outputFile?.discard()
-            writeToStandardError("sockeye: \(output ?? "standard output"): \(String(cString: strerror(out.writeErrno)))")
-            throw ExitCode(74)
-        }
-        if let outputFile, let e = outputFile.commit() {
-            writeToStandardError("sockeye: \(outputFile.path): \(String(cString: strerror(e)))")
-            throw ExitCode(74)
-        }
+        try OutputFile.finish(outputFile, out, name: output)
         // Many bad checksums usually mean a capture taken on the sending host with checksum
         // offload, not a broken network: say once how to analyze it anyway.
         if !flowOptions.noChecksums, summary.badChecksumPackets >= 10,

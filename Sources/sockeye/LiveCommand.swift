@@ -90,20 +90,7 @@ struct Live: ParsableCommand {
         } catch {
             throw failure(reporting: error)
         }
-        let outputFile: OutputFile?
-        if let output {
-            do {
-                outputFile = try OutputFile.open(output, inputs: write.map { [$0] } ?? [])
-            } catch .sameAsInput {
-                writeToStandardError("sockeye: -o and -w name the same file: \(output)")
-                throw ExitCode(64)
-            } catch .cannotCreate(let path, let e) {
-                writeToStandardError("sockeye: \(path): \(String(cString: strerror(e)))")
-                throw ExitCode(73)
-            }
-        } else {
-            outputFile = nil
-        }
+        let outputFile = try OutputFile.forCommand(output, inputs: write.map { [$0] } ?? []) { _ in "-o and -w name the same file: \(output ?? "")" }
         signal(SIGPIPE, SIG_IGN)
         if let warning = capture.activationWarning { writeToStandardError("sockeye: warning: \(warning)") }
         if !quiet {
@@ -156,15 +143,7 @@ struct Live: ParsableCommand {
             out.flush()
         }
         if !quiet { writeToStandardError(lines.joined(separator: "\n")) }
-        if out.writeFailed && out.writeErrno != EPIPE {
-            outputFile?.discard()
-            writeToStandardError("sockeye: \(output ?? "standard output"): \(String(cString: strerror(out.writeErrno)))")
-            throw ExitCode(74)
-        }
-        if let outputFile, let e = outputFile.commit() {
-            writeToStandardError("sockeye: \(outputFile.path): \(String(cString: strerror(e)))")
-            throw ExitCode(74)
-        }
+        try OutputFile.finish(outputFile, out, name: output)
         if let captureError { throw failure(reporting: captureError) }
     }
 }

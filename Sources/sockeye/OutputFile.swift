@@ -1,3 +1,5 @@
+import ArgumentParser
+import Reports
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -80,4 +82,35 @@ private func createExclusively(_ path: String) -> Int32 {
 /// `open(2)` of an existing device or FIFO for writing.
 private func openInPlace(_ path: String) -> Int32 {
     open(path, O_WRONLY | O_CLOEXEC)
+}
+
+extension OutputFile {
+    /// `-o PATH` for a command: nil without `-o`; a refusal or creation failure is one stderr line
+    /// and the exit code (64 for an output that is one of `inputs`, with `refusal`'s text; 73).
+    static func forCommand(_ path: String?, inputs: [String], refusal: (String) -> String) throws -> OutputFile? {
+        guard let path else { return nil }
+        do {
+            return try open(path, inputs: inputs)
+        } catch .sameAsInput(let input) {
+            writeToStandardError("sockeye: " + refusal(input))
+            throw ExitCode(64)
+        } catch .cannotCreate(let name, let e) {
+            writeToStandardError("sockeye: \(name): \(String(cString: strerror(e)))")
+            throw ExitCode(73)
+        }
+    }
+
+    /// The end of a command's output: a failed write (other than a closed pipe) discards the
+    /// temporary file and exits 74; otherwise the file is moved into place.
+    static func finish(_ file: OutputFile?, _ out: OutputBuffer, name: String?) throws {
+        if out.writeFailed && out.writeErrno != EPIPE {
+            file?.discard()
+            writeToStandardError("sockeye: \(name ?? "standard output"): \(String(cString: strerror(out.writeErrno)))")
+            throw ExitCode(74)
+        }
+        if let file, let e = file.commit() {
+            writeToStandardError("sockeye: \(file.path): \(String(cString: strerror(e)))")
+            throw ExitCode(74)
+        }
+    }
 }
