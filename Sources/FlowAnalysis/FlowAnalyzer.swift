@@ -84,6 +84,9 @@ public final class FlowAnalyzer {
     /// Number of flows currently tracked.
     public var activeFlows: Int { table.count }
 
+    /// TCP connections currently holding a `TCPExtras` record (teardown, holes, anomalies).
+    var tcpExtrasInUse: Int { table.tcpExtras.store.pointee.live }
+
     /// Feeds one packet. `time` is nanoseconds since the epoch; `bytes` is the captured frame
     /// (used to read ICMP type/code).
     public func process(_ packet: DecodedPacket, time: Int64, bytes: UnsafeRawBufferPointer) {
@@ -250,7 +253,7 @@ public final class FlowAnalyzer {
         guard headerUsable else {
             // The connection exists (Zeek builds the tuple from the first 20 bytes), but the
             // segment is neither counted nor analyzed (`bad_TCP_header_len`, `truncated_header`).
-            t.pointee.anomalies[fromA: fromA].truncatedHeaders &+= 1
+            table.tcpExtras.get(&t.pointee.extras).pointee.anomalies[fromA: fromA].truncatedHeaders &+= 1
             s.pointee.lastSeen = time
             placeTCP(i, s, t, time: time)
             return
@@ -266,20 +269,22 @@ public final class FlowAnalyzer {
         tcpChecksum: switch h.checksumStatus {
         case .bad:
             summary.badChecksumPackets &+= 1
-            t.pointee.anomalies[fromA: fromA].badChecksums &+= 1
-            let due = fromA ? t.pointee.a.checksumErrors.record() : t.pointee.b.checksumErrors.record()
-            if due { t.pointee.history.add(UInt8(ascii: "C"), isOrig: fromA == s.pointee.origIsA) }
+            let e = table.tcpExtras.get(&t.pointee.extras)
+            e.pointee.anomalies[fromA: fromA].badChecksums &+= 1
+            if isScaledHistoryStep(UInt64(e.pointee.anomalies[fromA: fromA].badChecksums)) {
+                t.pointee.history.add(UInt8(ascii: "C"), isOrig: fromA == s.pointee.origIsA)
+            }
             if !(t.pointee.a.didClose && t.pointee.b.didClose) { s.pointee.lastTime = time }
             placeTCP(i, s, t, time: time)
             return
         case .partial:
             summary.partialChecksumPackets &+= 1
-            t.pointee.anomalies[fromA: fromA].partialChecksums &+= 1
+            table.tcpExtras.get(&t.pointee.extras).pointee.anomalies[fromA: fromA].partialChecksums &+= 1
         default:
             break tcpChecksum
         }
         let before = t.pointee.handshakeMilestones(origIsA: s.pointee.origIsA)
-        t.pointee.process(h, flow: &s.pointee, fromA: fromA, time: time)
+        t.pointee.process(h, flow: &s.pointee, fromA: fromA, time: time, extrasStore: table.tcpExtras)
         if t.pointee.handshakeMilestones(origIsA: s.pointee.origIsA) != before, let onEvent = onEventStorage.pointee {
             reportMilestones(s.pointee, t.pointee, before: before, time: time, to: onEvent)
         }
@@ -378,12 +383,14 @@ public final class FlowAnalyzer {
         let record: ConnectionRecord
         switch f.kind {
         case .tcp:
-            record = RecordBuilder.record(f, tcp: table.tcp(f.side).pointee, datagram: nil, reason: reason, events: kept)
+            let t = table.tcp(f.side)
+            record = RecordBuilder.record(f, tcp: t.pointee, extras: table.tcpExtras.peek(t.pointee.extras)?.pointee,
+                                          datagram: nil, reason: reason, events: kept)
         case .udp, .icmp:
-            record = RecordBuilder.record(f, tcp: nil, datagram: table.datagram(f.side).pointee, reason: reason,
+            record = RecordBuilder.record(f, tcp: nil, extras: nil, datagram: table.datagram(f.side).pointee, reason: reason,
                                           events: kept)
         case .other:
-            record = RecordBuilder.record(f, tcp: nil, datagram: nil, reason: reason, events: kept)
+            record = RecordBuilder.record(f, tcp: nil, extras: nil, datagram: nil, reason: reason, events: kept)
         }
         table.remove(i)
         summary.connStates[record.connState, default: 0] &+= 1

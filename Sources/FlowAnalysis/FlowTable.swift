@@ -40,6 +40,9 @@ struct FlowTable {
     private var slotStore: SlotStore<FlowState>
     private var tcpStore: SlotStore<TCPConnection>
     private var datagramStore: SlotStore<DatagramFlow>
+    /// The TCP extras side table (`TCPConnection.extras` indexes it), behind a stable pointer
+    /// so `TCPConnection`'s update functions can allocate from it.
+    let tcpExtras: TCPExtrasAccess
     private var buckets: UnsafeMutablePointer<UInt64>
     private var bucketMask: Int
     /// Per list (`TimeoutList.rawValue`): head, tail, timeout.
@@ -63,6 +66,9 @@ struct FlowTable {
         slotStore = SlotStore(limit: c.maxFlows)
         tcpStore = SlotStore(limit: c.maxFlows)
         datagramStore = SlotStore(limit: c.maxFlows)
+        let extrasStore = UnsafeMutablePointer<SlotStore<TCPExtras>>.allocate(capacity: 1)
+        extrasStore.initialize(to: SlotStore(limit: c.maxFlows))
+        tcpExtras = TCPExtrasAccess(store: extrasStore)
         let expected = max(16, min(c.maxFlows, 1 << 16))
         var size = 32
         while size < 2 * expected { size <<= 1 }
@@ -76,6 +82,9 @@ struct FlowTable {
         slotStore.deallocate()
         tcpStore.deallocate()
         datagramStore.deallocate()
+        tcpExtras.store.pointee.deallocate()
+        tcpExtras.store.deinitialize(count: 1)
+        tcpExtras.store.deallocate()
         buckets.deallocate()
         heads.deallocate()
         tails.deallocate()
@@ -135,7 +144,8 @@ struct FlowTable {
     /// Bytes held for flows at this moment: hot slots and side records handed out (live or on a
     /// free list), the index, and nothing else (list heads are a few words).
     var footprintBytes: Int {
-        slotStore.touchedBytes + tcpStore.touchedBytes + datagramStore.touchedBytes + (bucketMask + 1) * 8
+        slotStore.touchedBytes + tcpStore.touchedBytes + datagramStore.touchedBytes
+            + tcpExtras.store.pointee.touchedBytes + (bucketMask + 1) * 8
     }
 
     /// Inserts a new flow with a fresh (default) side record for its kind.
@@ -193,7 +203,10 @@ struct FlowTable {
         buckets[hole] = 0
         let side = slots[Int(i)].side
         switch slots[Int(i)].kind {
-        case .tcp: tcpStore.free(side)
+        case .tcp:
+            let x = tcpStore[side].pointee.extras
+            if x >= 0 { tcpExtras.store.pointee.free(x) }
+            tcpStore.free(side)
         case .udp, .icmp: datagramStore.free(side)
         case .other: break
         }

@@ -5,22 +5,23 @@ import PacketCodec
 /// flow key and mapped to originator/responder when the record is written, so role flips cost
 /// nothing.
 struct SideHandshake: Sendable, BitwiseCopyable {
-    /// Pure SYNs (no ACK) sent; the first one's time, ISN, payload and options.
-    var synCount: UInt32 = 0
+    // The three times first, then the 32-bit fields, then the flag: 64 bytes, no padding holes.
     var synTime: Int64 = 0
+    var synAckTime: Int64 = 0
+    var thirdAckTime: Int64 = 0
+    /// Pure SYNs (no ACK) sent; the first one's time (above), ISN, payload and options.
+    var synCount: UInt32 = 0
     var synISN: UInt32 = 0
     var synPayload: Int32 = 0
     var synOptions = PackedOptions()
     /// SYN-ACKs sent.
     var synAckCount: UInt32 = 0
-    var synAckTime: Int64 = 0
     var synAckISN: UInt32 = 0
     var synAckAck: UInt32 = 0
     var synAckOptions = PackedOptions()
+    var thirdAckValue: UInt32 = 0
     /// First ACK (without SYN) sent after the peer's SYN-ACK: the third packet of the handshake.
     var thirdAckSeen = false
-    var thirdAckTime: Int64 = 0
-    var thirdAckValue: UInt32 = 0
 }
 
 /// `OfferedOptions` in a trivially copyable form.

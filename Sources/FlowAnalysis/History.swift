@@ -7,7 +7,7 @@
 /// * A, D, I, Q at most once per direction (`HistoryMask`);
 /// * S/H, F, R again only when the relevant relative sequence number changed (`TCPEndpoint`
 ///   keeps the last one per kind);
-/// * C, G, T, W on the 1st, 10th, 100th … occurrence per direction (`ScaledCounter`);
+/// * C, G, T, W on the 1st, 10th, 100th … occurrence per direction (`isScaledHistoryStep`);
 /// * `^` when the roles were flipped.
 ///
 /// Capacity is `HistoryBuffer.capacity` letters; Zeek's string is unbounded, but beyond 48 letters
@@ -71,23 +71,6 @@ public enum HistoryMask {
     /// Swaps the originator and responder halves (used when roles flip).
     @inlinable
     public static func flipped(_ seen: UInt32) -> UInt32 { seen << 16 | seen >> 16 }
-}
-
-/// A logarithmic history counter (`Session::ScaledHistoryEntry`): `record()` returns true on the
-/// 1st, 10th, 100th … call, when a letter is due.
-public struct ScaledCounter: Sendable, BitwiseCopyable, Equatable {
-    public private(set) var count: UInt32 = 0
-    public private(set) var threshold: UInt32 = 1
-
-    public init() {}
-
-    public mutating func record() -> Bool {
-        count &+= 1
-        guard count == threshold else { return false }
-        let next = threshold &* 10
-        if next <= threshold { count = 0 } else { threshold = next }
-        return true
-    }
 }
 
 extension UInt8 {

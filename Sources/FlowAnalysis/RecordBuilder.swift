@@ -4,9 +4,10 @@ import PacketCodec
 /// physical sides to originator/responder, decides `conn_state`, sizes, duration, and builds the
 /// handshake and teardown reports. Runs once per flow, so it may allocate.
 enum RecordBuilder {
-    /// `tcp` is the side record of a TCP flow, `datagram` that of a UDP or ICMP flow.
-    static func record(_ f: FlowState, tcp: TCPConnection?, datagram: DatagramFlow?, reason: CloseReason,
-                       events: [PacketEvent]) -> ConnectionRecord {
+    /// `tcp` is the side record of a TCP flow (with its extras, when it has any), `datagram`
+    /// that of a UDP or ICMP flow.
+    static func record(_ f: FlowState, tcp: TCPConnection?, extras: TCPExtras?, datagram: DatagramFlow?,
+                       reason: CloseReason, events: [PacketEvent]) -> ConnectionRecord {
         let o = f.origIsA
         let key = f.key
         let (origEndpoint, respEndpoint) = f.endpoints
@@ -30,7 +31,8 @@ enum RecordBuilder {
         case .tcp:
             guard let tcp else { preconditionFailure("RecordBuilder: TCP flow without its side record") }
             history = tcp.history.letters
-            anomalies = tcp.anomalies
+            let x = extras ?? TCPExtras()
+            anomalies = SidePair(x.anomalies.a.report, x.anomalies.b.report)
             let oe = o ? tcp.a : tcp.b
             let re = o ? tcp.b : tcp.a
             origSize = ByteCounting.size(of: oe, peer: re)
@@ -41,7 +43,7 @@ enum RecordBuilder {
             let rh = o ? tcp.hsB : tcp.hsA
             handshake = HandshakeBuilder.report(orig: oh, resp: rh, respReset: re.state == .reset,
                                                 rejected: connState == .REJ)
-            teardown = tcp.teardownReport(origIsA: o)
+            teardown = x.teardownReport(origIsA: o)
             missed = tcp.missedBytes
         case .udp, .icmp:
             guard let d = datagram else { preconditionFailure("RecordBuilder: datagram flow without its side record") }

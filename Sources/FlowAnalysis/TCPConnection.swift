@@ -1,7 +1,8 @@
 import PacketCodec
 
-/// Per-connection TCP state: Zeek's two `TCP_Endpoint`s plus Sockeye's handshake, teardown and
-/// anomaly trackers, all inline.
+/// Per-connection TCP state: Zeek's two `TCP_Endpoint`s, the history and Sockeye's handshake
+/// tracker inline; the teardown, hole and anomaly trackers in a `TCPExtras` record allocated on
+/// first need (`extras`).
 ///
 /// The state machine is Zeek's (src/packet_analysis/protocol/tcp/TCPSessionAdapter.cc `Process`,
 /// `UpdateStateMachine` and the `Update*State` functions; TCP.cc for the originator choice;
@@ -21,22 +22,18 @@ struct TCPConnection: Sendable {
     var b = TCPEndpoint()
     var hsA = SideHandshake()
     var hsB = SideHandshake()
-    var tdA = SideTeardown()
-    var tdB = SideTeardown()
-    var facts = TeardownFacts()
-    var holeA = HoleTracker()
-    var holeB = HoleTracker()
+    var history = FlowHistory()
     /// Time the attempt timer was armed (`tcp_attempt_delay`), or -1.
     var attemptTime: Int64 = -1
     /// Time the connection was seen closed (close delay runs from here), or -1.
     var closeTime: Int64 = -1
+    var missedBytes: UInt64 = 0
+    /// Index of this connection's `TCPExtras` record, -1 until it needs one.
+    var extras: Int32 = -1
     /// Switched to `tcp_inactivity_timeout` (left the handshake states).
     var longTimeout = false
     /// The responder rejected the SYN (`connection_rejected`).
     var rejected = false
-    var missedBytes: UInt64 = 0
-    var history = FlowHistory()
-    var anomalies = SidePair<DirectionAnomalies>()
 
     /// Zeek's `IsClosed`: either side has closed.
     var isClosed: Bool { a.didClose || b.didClose }
@@ -126,7 +123,8 @@ extension TCPConnection {
     /// after `ValidateChecksum`, then `TCPSessionAdapter::Process`). Returns true when the
     /// segment's payload advanced the sender's sequence space (new data).
     @discardableResult
-    mutating func process(_ h: TCPHeader, flow f: inout FlowState, fromA: Bool, time t: Int64) -> Bool {
+    mutating func process(_ h: TCPHeader, flow f: inout FlowState, fromA: Bool, time t: Int64,
+                          extrasStore x: TCPExtrasAccess) -> Bool {
         let flags = h.flags
         let syn = flags.contains(.syn), fin = flags.contains(.fin), rst = flags.contains(.rst)
         let ack = flags.contains(.ack)
@@ -159,8 +157,11 @@ extension TCPConnection {
         // update_window: zero-window advertisements.
         let scaled = UInt64(h.window) << UInt64(ep.windowScale)
         if scaled == 0 && !rst && peer.state != .closed && ep.state != .reset {
-            if ep.zeroWindows.record() { history.add(UInt8(ascii: "W"), isOrig: fromA == f.origIsA) }
-            if fromA { anomalies.a.zeroWindow &+= 1 } else { anomalies.b.zeroWindow &+= 1 }
+            let e = x.get(&extras)
+            e.pointee.anomalies[fromA: fromA].zeroWindow &+= 1
+            if isScaledHistoryStep(UInt64(e.pointee.anomalies[fromA: fromA].zeroWindow)) {
+                history.add(UInt8(ascii: "W"), isOrig: fromA == f.origIsA)
+            }
         }
 
         if !(ep.didClose && peer.didClose) { f.lastTime = t }
@@ -210,22 +211,32 @@ extension TCPConnection {
             // no longer trusted
         } else if deltaLast > 0 {
             if !syn && seqDelta(baseSeq, ep.lastSeq) > 0 {
-                if fromA { holeA.open(expected: ep.lastSeq, seq: baseSeq) } else { holeB.open(expected: ep.lastSeq, seq: baseSeq) }
+                let e = x.get(&extras)
+                if fromA {
+                    e.pointee.holeA.open(expected: ep.lastSeq, seq: baseSeq)
+                } else {
+                    e.pointee.holeB.open(expected: ep.lastSeq, seq: baseSeq)
+                }
             }
             ep.updateLast(seqOnePast)
             newData = len > 0
         } else if len > 0 {
             // DidRxmit
-            if ep.retransmits.record() { history.add(UInt8(ascii: "T"), isOrig: fromA == f.origIsA) }
-            let ooo = fromA ? holeA.fills(seq: baseSeq, length: len) : holeB.fills(seq: baseSeq, length: len)
-            if fromA {
-                if ooo { anomalies.a.outOfOrder &+= 1 } else { anomalies.a.retransmissions &+= 1 }
+            let e = x.get(&extras)
+            let ooo = fromA ? e.pointee.holeA.fills(seq: baseSeq, length: len)
+                            : e.pointee.holeB.fills(seq: baseSeq, length: len)
+            if ooo {
+                e.pointee.anomalies[fromA: fromA].outOfOrder &+= 1
             } else {
-                if ooo { anomalies.b.outOfOrder &+= 1 } else { anomalies.b.retransmissions &+= 1 }
+                e.pointee.anomalies[fromA: fromA].retransmissions &+= 1
+            }
+            let rexmits = e.pointee.anomalies[fromA: fromA]
+            if isScaledHistoryStep(UInt64(rexmits.retransmissions) &+ UInt64(rexmits.outOfOrder)) {
+                history.add(UInt8(ascii: "T"), isOrig: fromA == f.origIsA)
             }
         }
         if hadFIN && newData {
-            if fromA { anomalies.a.dataAfterFIN &+= 1 } else { anomalies.b.dataAfterFIN &+= 1 }
+            x.get(&extras).pointee.anomalies[fromA: fromA].dataAfterFIN &+= 1
         }
 
         // Handshake and teardown pictures (Sockeye).
@@ -234,7 +245,10 @@ extension TCPConnection {
         } else {
             hsB.record(h, payload: len, time: t, peer: hsA)
         }
-        recordTeardown(h, payload: len, fromA: fromA, time: t, newData: newData)
+        if extras >= 0 || fin || rst {
+            // Without extras nothing was torn down yet: a segment without FIN/RST changes nothing.
+            x.get(&extras).pointee.recordTeardown(h, payload: len, fromA: fromA, time: t, newData: newData)
+        }
 
         // UpdateStateMachine
         var doClose = false
@@ -268,7 +282,7 @@ extension TCPConnection {
 
         // AckReceived: acknowledgments of sequence space never seen are content gaps.
         if ack && !rst && peer.state != .inactive {
-            ackReceived(&peer, relAck: relAck, peerIsA: !fromA, ep: ep, finOrRst: fin, origIsA: f.origIsA)
+            ackReceived(&peer, relAck: relAck, peerIsA: !fromA, ep: ep, finOrRst: fin, origIsA: f.origIsA, x)
         }
 
         if doClose { connectionClosed(&ep, peer, lastTime: f.lastTime) }
@@ -389,15 +403,15 @@ extension TCPConnection {
     /// `ackedUnseen` anomaly.
     @inline(__always)
     private mutating func ackReceived(_ peer: inout TCPEndpoint, relAck: UInt64, peerIsA: Bool, ep: TCPEndpoint,
-                                      finOrRst: Bool, origIsA: Bool) {
+                                      finOrRst: Bool, origIsA: Bool, _ x: TCPExtrasAccess) {
         var gap: UInt64 = 0
         // A hole the peer left and the ACK now covers (data jumped ahead, the missing part never came).
-        if peerIsA ? holeA.active : holeB.active {
-            let hole = peerIsA ? holeA : holeB
+        if let e = x.peek(extras), peerIsA ? e.pointee.holeA.active : e.pointee.holeB.active {
+            let hole = peerIsA ? e.pointee.holeA : e.pointee.holeB
             let holeEnd = peer.toRelative(hole.end, peer.seqWraps)
             if relAck >= holeEnd && holeEnd &- peer.toRelative(hole.start, peer.seqWraps) < 1 << 31 {
                 gap &+= UInt64(hole.end &- hole.start)
-                if peerIsA { holeA.active = false } else { holeB.active = false }
+                if peerIsA { e.pointee.holeA.active = false } else { e.pointee.holeB.active = false }
             }
         }
         // Sequence space beyond anything the peer was seen sending.
@@ -407,10 +421,11 @@ extension TCPConnection {
             peer.gapReportedTo = relAck
         }
         guard gap > 0 else { return }
-        if peerIsA { anomalies.a.ackedUnseen &+= gap } else { anomalies.b.ackedUnseen &+= gap }
+        x.get(&extras).pointee.anomalies[fromA: peerIsA].ackedUnseen &+= gap
         if !finOrRst && ep.state == .established && peer.state == .established {
             missedBytes &+= gap
-            if peer.gaps.record() { history.add(UInt8(ascii: "G"), isOrig: peerIsA == origIsA) }
+            peer.gapEvents &+= 1
+            if isScaledHistoryStep(UInt64(peer.gapEvents)) { history.add(UInt8(ascii: "G"), isOrig: peerIsA == origIsA) }
         }
     }
 }

@@ -28,10 +28,9 @@ public struct TCPEndpoint: Sendable, BitwiseCopyable {
     public var histLastSYN: UInt64 = 0
     public var histLastFIN: UInt64 = 0
     public var histLastRST: UInt64 = 0
-    public var checksumErrors = ScaledCounter()
-    public var retransmits = ScaledCounter()
-    public var zeroWindows = ScaledCounter()
-    public var gaps = ScaledCounter()
+    /// Content gaps reported (history `G` on the 1st, 10th, 100th…). The other scaled letters
+    /// (`C`, `T`, `W`) are decided from the anomaly counters of the same events (`TCPExtras`).
+    public var gapEvents: UInt32 = 0
     /// Relative position up to which a content gap was already reported (missed bytes).
     public var gapReportedTo: UInt64 = 0
 

@@ -3,32 +3,31 @@ import PacketCodec
 /// What one side did to end the connection (RFC 9293 §3.6), per physical side.
 struct SideTeardown: Sendable, BitwiseCopyable {
     var finTime: Int64 = 0
-    var sentFIN = false
+    var rstTime: Int64 = 0
     /// Sequence number one past the FIN: the peer's ACK must reach it.
     var finEnd: UInt32 = 0
+    var sentFIN = false
     var finAcked = false
     var sentRST = false
-    var rstTime: Int64 = 0
 }
 
 /// Connection-wide teardown facts that do not belong to one side.
 struct TeardownFacts: Sendable, BitwiseCopyable {
+    /// Payload bytes (new data) the other side sent after the first FIN.
+    var dataAfterFirstFIN: UInt64 = 0
     /// 0 none, 1 side A first, 2 side B first.
     var firstFIN: UInt8 = 0
-    /// 0 none, 1 A, 2 B.
+    /// 0 none, 1 A, 2 B. The first RST's time is that side's `SideTeardown.rstTime`.
     var firstRST: UInt8 = 0
-    var rstTime: Int64 = 0
     /// FINs seen before the first RST (0, 1 or 2).
     var finsBeforeRST: UInt8 = 0
     /// How the second FIN related to the first one's acknowledgment:
     /// 0 not yet, 1 first FIN already acked (4-way), 2 acked by the second FIN itself (3-way),
     /// 3 not acked yet (simultaneous close).
     var secondFINMode: UInt8 = 0
-    /// Payload bytes (new data) the other side sent after the first FIN.
-    var dataAfterFirstFIN: UInt64 = 0
 }
 
-extension TCPConnection {
+extension TCPExtras {
     /// Updates the teardown picture with a segment from side `fromA` (which drives the state
     /// machine). `newData` is true when the payload advanced the sender's sequence space.
     mutating func recordTeardown(_ h: TCPHeader, payload: Int, fromA: Bool, time: Int64, newData: Bool) {
@@ -54,8 +53,7 @@ extension TCPConnection {
         if f.contains(.rst) {
             if !me.sentRST { me.sentRST = true; me.rstTime = time }
             if facts.firstRST == 0 {
-                facts.firstRST = myCode
-                facts.rstTime = time
+                facts.firstRST = myCode   // `me.rstTime` was set just above
                 facts.finsBeforeRST = (me.sentFIN ? 1 : 0) + (peer.sentFIN ? 1 : 0)
             }
         }
@@ -84,7 +82,7 @@ extension TCPConnection {
         if facts.firstFIN != 0 { t.firstFIN = facts.firstFIN == origCode ? .originator : .responder }
         if facts.firstRST != 0 {
             t.rstBy = facts.firstRST == origCode ? .originator : .responder
-            t.rstTime = facts.rstTime
+            t.rstTime = facts.firstRST == 1 ? tdA.rstTime : tdB.rstTime
             t.rstAfterFIN = facts.finsBeforeRST > 0
         }
         t.dataAfterFirstFIN = facts.dataAfterFirstFIN

@@ -19,11 +19,10 @@ struct DatagramFlow: Sendable, BitwiseCopyable {
     /// Σ(length − 8) per side, and whether the side sent anything that counted.
     var size = SidePair<UInt64>(0, 0)
     var active = SidePair<Bool>(false, false)
-    /// Scaled bad-checksum counters (history `C`/`c`).
-    var checksumLetters = SidePair(ScaledCounter(), ScaledCounter())
-    /// Anomaly counters that apply to datagrams (the rest stay zero).
-    var badChecksums = SidePair<UInt64>(0, 0)
-    var partialChecksums = SidePair<UInt64>(0, 0)
+    /// Anomaly counters that apply to datagrams (the rest stay zero), 32-bit like
+    /// `PackedAnomalies`; the bad-checksum count also decides the scaled `C`/`c` letters.
+    var badChecksums = SidePair<UInt32>(0, 0)
+    var partialChecksums = SidePair<UInt32>(0, 0)
 
     /// A datagram that passed the checksum test.
     mutating func processUDP(_ u: UDPHeader, fromA: Bool, isOrig: Bool) {
@@ -35,14 +34,14 @@ struct DatagramFlow: Sendable, BitwiseCopyable {
     /// A datagram with a bad checksum: letter `C`/`c` on the 1st, 10th, 100th…
     mutating func recordChecksumError(fromA: Bool, isOrig: Bool) {
         badChecksums[fromA: fromA] &+= 1
-        if checksumLetters[fromA: fromA].record() { history.add(UInt8(ascii: "C"), isOrig: isOrig) }
+        if isScaledHistoryStep(UInt64(badChecksums[fromA: fromA])) { history.add(UInt8(ascii: "C"), isOrig: isOrig) }
     }
 
     /// The anomaly report of side `fromA`.
     func anomalies(fromA: Bool) -> DirectionAnomalies {
         var d = DirectionAnomalies()
-        d.badChecksums = badChecksums[fromA: fromA]
-        d.partialChecksums = partialChecksums[fromA: fromA]
+        d.badChecksums = UInt64(badChecksums[fromA: fromA])
+        d.partialChecksums = UInt64(partialChecksums[fromA: fromA])
         return d
     }
 }

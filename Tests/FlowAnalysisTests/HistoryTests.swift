@@ -133,9 +133,9 @@ import PacketCodec
         #expect(!h.isExactly(UInt8(ascii: "S")))
         h.reset("H")
         #expect(h.isExactly(UInt8(ascii: "H")))
-        var c = ScaledCounter()
-        let due = (1...1000).filter { _ in c.record() }
-        #expect(due == [1, 10, 100, 1000])
+        let due = (UInt64(0)...100_000).filter(isScaledHistoryStep)
+        #expect(due == [1, 10, 100, 1000, 10_000, 100_000])
+        #expect(isScaledHistoryStep(1_000_000_000) && !isScaledHistoryStep(999_999_999))
         var long = HistoryBuffer()
         for _ in 0..<100 { long.append(UInt8(ascii: "F")) }
         #expect(long.string.count == HistoryBuffer.capacity)

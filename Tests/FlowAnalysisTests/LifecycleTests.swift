@@ -106,11 +106,37 @@ import PacketCodec
         // Per-flow state is a small hot record plus a per-kind side record: no references,
         // bounded size; UDP/ICMP flows do not carry TCP state.
         #expect(MemoryLayout<FlowState>.stride <= 128)
-        #expect(MemoryLayout<DatagramFlow>.stride <= 160)
-        #expect(MemoryLayout<TCPConnection>.stride <= 704)
+        #expect(MemoryLayout<DatagramFlow>.stride <= 104)
+        #expect(MemoryLayout<TCPConnection>.stride <= 360)
+        #expect(MemoryLayout<TCPExtras>.stride <= 168)
         #expect(MemoryLayout<FlowKey>.size == 40)
         #expect(_isPOD(FlowKey.self) && _isPOD(TCPEndpoint.self) && _isPOD(HistoryBuffer.self))
-        #expect(_isPOD(FlowState.self) && _isPOD(TCPConnection.self) && _isPOD(DatagramFlow.self))
+        #expect(_isPOD(FlowState.self) && _isPOD(TCPConnection.self) && _isPOD(DatagramFlow.self)
+                && _isPOD(TCPExtras.self))
+    }
+
+    @Test func tcpExtrasAreAllocatedOnFirstNeedAndFreedWithTheFlow() {
+        // A connection without FIN/RST or anomaly never gets a TCPExtras record (a SYN flood
+        // pays for the core only); its first FIN allocates one; the flow's end frees it.
+        func feed(_ t: Trace, _ a: FlowAnalyzer) {
+            let decoder = PacketDecoder()
+            for f in t.frames {
+                f.bytes.withUnsafeBytes { a.process(decoder.decode($0, linkType: .rawIP), time: f.time, bytes: $0) }
+            }
+        }
+        var records: [ConnectionRecord] = []
+        let analyzer = FlowAnalyzer(configuration: .init()) { records.append($0) }
+        var open = Trace()
+        open.established()
+        feed(open, analyzer)
+        #expect(analyzer.activeFlows == 1 && analyzer.tcpExtrasInUse == 0)
+        var fin = Trace()
+        fin.tcp(true, .finAck, seq: cISN + 11, ack: sISN + 21, at: 0.070)
+        feed(fin, analyzer)
+        #expect(analyzer.activeFlows == 1 && analyzer.tcpExtrasInUse == 1)
+        analyzer.finish()
+        #expect(analyzer.activeFlows == 0 && analyzer.tcpExtrasInUse == 0)
+        #expect(records.count == 1 && records[0].teardown?.originatorFIN == true && records[0].history == "ShADadF")
     }
 
     @Test("bytes per flow at steady state, from strides and the table's footprint")
