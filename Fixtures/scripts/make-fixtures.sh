@@ -365,6 +365,22 @@ fx_tcp_simultaneous_close() {
     save "$WORK/tcp-simultaneous-close.pcap" tcp-simultaneous-close.pcap
 }
 
+# UDP datagrams of 2500-5000 bytes over a 1280-byte MTU, IPv4 and IPv6, path MTU discovery off:
+# the senders' kernels fragment them (fragments.py); the capture shows every fragment.
+fx_ip_fragments() {
+    setup_pair off
+    ip -n "$NS_C" link set vc mtu 1280; ip -n "$NS_S" link set vs mtu 1280
+    start_cap "$NS_C" vc "$WORK/ip-fragments.pcap" -- "udp or (ip[6:2] & 0x3fff != 0) or ip6"
+    timeout 20 ip netns exec "$NS_S" python3 "$HERE/fragments.py" server "$IP_S" "$IP6_S" &
+    BG_PIDS="$BG_PIDS $!"
+    wait_for "$WORK/ctl/ready" 5
+    timeout 20 ip netns exec "$NS_C" python3 "$HERE/fragments.py" client "$IP_S" "$IP6_S"
+    finish_bg
+    stop_cap
+    cleanup
+    save "$WORK/ip-fragments.pcap" reassembly/ip-fragments.pcap
+}
+
 fx_crafted() {
     python3 "$HERE/craft.py" --out "$OUT"
 }
@@ -372,7 +388,7 @@ fx_crafted() {
 ALL="tcp-handshake-data-fin tcp-server-closes-first tcp-refused tcp-abort-client tcp-abort-server
 tcp-half-close tcp-syn-no-answer tcp-port-reuse tcp-many-concurrent tcp-open-at-end tcp-midstream
 tcp-options-ecn-tfo udp-exchange ipv6-tcp-udp vlan-8021q vlan-qinq lo-offload-partial any-sll2 any-sll pcapng
-nanosecond snaplen-truncated ipv4-options tcp-simultaneous-close crafted"
+nanosecond snaplen-truncated ipv4-options tcp-simultaneous-close ip-fragments crafted"
 
 main() {
     if [ "${1:-}" = "--list" ]; then echo $ALL; exit 0; fi

@@ -239,6 +239,9 @@ public struct AnalysisSummary: Sendable {
     public var partialChecksumPackets: UInt64 = 0
     /// IPv4 headers whose checksum field was 0x0000 (transmit offload): analyzed, not dropped.
     public var offloadedIPv4HeaderChecksums: UInt64 = 0
+    /// IP fragments and their reassembly. Fragments are not in `tcpPackets`/`udpPackets`/
+    /// `otherPackets`; each reassembled datagram is counted there once.
+    public var fragments = FragmentCounters()
     public var flows: UInt64 = 0
     public var evictedFlows: UInt64 = 0
     public var maxConcurrentFlows: UInt64 = 0

@@ -31,6 +31,9 @@ public final class FlowAnalyzer {
     private let eventsStorage: UnsafeMutablePointer<[[PacketEvent]]>
     private let summaryStorage: UnsafeMutablePointer<AnalysisSummary>
     private let onEventStorage: UnsafeMutablePointer<((FlowEvent) -> Void)?>
+    /// IP fragment reassembly (a rare path: plain stored properties).
+    private var fragments: FragmentReassembler
+    private let fragmentDecoder: PacketDecoder
 
     private var table: FlowTable {
         @inline(__always) unsafeAddress { UnsafePointer(tableStorage) }
@@ -48,6 +51,9 @@ public final class FlowAnalyzer {
     public init(configuration: FlowConfiguration = .init(), onRecord: @escaping (ConnectionRecord) -> Void) {
         self.configuration = configuration
         self.onRecord = onRecord
+        fragments = FragmentReassembler()
+        fragments.timeout = configuration.fragmentTimeout
+        fragmentDecoder = PacketDecoder(verifyChecksums: configuration.verifyChecksums)
         tableStorage = .allocate(capacity: 1)
         tableStorage.initialize(to: FlowTable(configuration: configuration))
         eventsStorage = .allocate(capacity: 1)
@@ -129,6 +135,29 @@ public final class FlowAnalyzer {
             // 0x0000: never filled (transmit offload on the capturing host); analyzed, counted.
             if v4.checksumStatus == .partial { summary.offloadedIPv4HeaderChecksums &+= 1 }
         }
+        // IP fragments (RFC 791 §3.2, RFC 8200 §4.5) reach the flows only as reassembled
+        // datagrams, one packet each, as in Zeek (`FragReassembler`).
+        if packet.pointee.isFragment {
+            let datagram = fragments.add(packet, bytes: bytes, time: time)
+            summary.fragments = fragments.counters
+            guard let datagram else { return }
+            datagram.withUnsafeBytes { raw in
+                let whole = fragmentDecoder.decode(raw, linkType: packet.pointee.ipv4 != nil ? .ipv4 : .ipv6)
+                guard let p = whole.ipProtocol, let s = whole.sourceAddress, let d = whole.destinationAddress,
+                      whole.ipv4?.checksumStatus != .bad else { return }
+                withUnsafePointer(to: whole) { processIP($0, proto: p, src: s, dst: d, time: time, bytes: raw) }
+            }
+            return
+        }
+        processIP(packet, proto: proto, src: src, dst: dst, time: time, bytes: bytes)
+    }
+
+    /// The flow part of `process`: an unfragmented (or reassembled) IP packet with usable
+    /// addresses.
+    @inline(__always)
+    private func processIP(_ packet: UnsafePointer<DecodedPacket>, proto: UInt8, src: IPAddress, dst: IPAddress,
+                           time: Int64, bytes: UnsafeRawBufferPointer) {
+        let defects = packet.pointee.defects
         let ipLength = UInt64(packet.pointee.ipLength)
 
         switch proto {
@@ -168,6 +197,10 @@ public final class FlowAnalyzer {
     /// Writes every remaining flow with close reason `.endOfInput` (open connections keep their
     /// current state, e.g. S1), oldest first.
     public func finish() {
+        if fragments.pendingCount > 0 {
+            fragments.finish()
+            summary.fragments = fragments.counters
+        }
         var live = table.liveSlots
         live.sort { a, b in
             let ta = table.slots[Int(a)].startTime, tb = table.slots[Int(b)].startTime

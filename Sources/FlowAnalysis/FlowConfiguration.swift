@@ -23,10 +23,17 @@ public struct FlowConfiguration: Sendable {
     public var tcpConnectionLinger: Int64 = 5 * 1_000_000_000
     /// Most flows tracked at once; beyond it the least recently active flow is written with
     /// close reason `.evicted` (counted in `AnalysisSummary.evictedFlows`). A tracked TCP flow
-    /// costs about 830 B (128 B hot record, 672 B TCP side record, index), a UDP/ICMP flow about
-    /// 280 B, so the default bounds a SYN flood of distinct 5-tuples near 185 MB peak RSS; ordinary
+    /// costs about 510 B (128 B hot record, 360 B TCP core, index) and about 680 B once it needs
+    /// its 168 B `TCPExtras` record (a FIN/RST or an anomaly); a UDP/ICMP flow about 250 B. So
+    /// the default bounds a SYN flood of distinct 5-tuples near 125 MB peak RSS; ordinary
     /// captures hold far fewer flows at once (the 5M-packet benchmark peaks near 1,300).
     public var maxFlows: Int = 200_000
+    /// `frag_timeout` (5 min): an incomplete fragmented datagram is dropped this long after its
+    /// first fragment (see `FragmentReassembler`).
+    public var fragmentTimeout: Int64 = 300 * 1_000_000_000
+    /// Verify the checksums of reassembled datagrams (IPv4 header, TCP, UDP): set it as the
+    /// `PacketDecoder` of the packets is set (`--no-checksums` turns both off).
+    public var verifyChecksums = true
     /// Keep `PacketEvent`s of TCP flows (for ladder diagrams).
     public var keepEvents = false
     /// Cap on events kept per flow.

@@ -65,7 +65,8 @@ struct BatchWriter {
                          decoder: PacketDecoder, payload: PayloadPolicy) {
         let e = batch.entries + count
         decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
-        let keep = payload.bytesKept(of: bytes.count, payloadOffset: e.pointee.packet.payloadOffset)
+        let keep = payload.bytesKept(of: bytes.count, payloadOffset: e.pointee.packet.payloadOffset,
+                                     isFragment: e.pointee.packet.isFragment)
         if keep > 0 {
             UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + keep)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<keep]))

@@ -30,15 +30,17 @@ public enum PayloadPolicy: Sendable, Hashable {
     case whole
 
     /// What `FlowAnalyzer` reads: the headers plus an ICMP header's type and code, which sit in
-    /// the first bytes after the IP header (the analyzer reads no other payload byte). A feature
-    /// that reads payload (service identification, inner headers of ICMP errors) must widen this.
+    /// the first bytes after the IP header, and the whole of every IP fragment (it reassembles
+    /// them). A feature that reads payload (service identification, inner headers of ICMP
+    /// errors) must widen this.
     public static let analyzer = PayloadPolicy.headers(plus: 8)
 
-    /// Bytes of a `count`-byte frame kept, given where its (transport) payload starts.
+    /// Bytes of a `count`-byte frame kept, given where its (transport) payload starts. An IP
+    /// fragment is kept whole under every policy, for reassembly.
     @inlinable @inline(__always)
-    public func bytesKept(of count: Int, payloadOffset: Int) -> Int {
+    public func bytesKept(of count: Int, payloadOffset: Int, isFragment: Bool = false) -> Int {
         switch self {
-        case .headers(let plus): return min(count, max(0, payloadOffset) &+ plus)
+        case .headers(let plus): return isFragment ? count : min(count, max(0, payloadOffset) &+ plus)
         case .whole: return count
         }
     }

@@ -84,6 +84,17 @@ public final class FlowTextReport: FlowRecordWriter {
         if s.partialChecksumPackets > 0 { packets += "  offloaded checksums \(grouped(s.partialChecksumPackets))" }
         if s.offloadedIPv4HeaderChecksums > 0 { packets += "  offloaded IPv4 header checksums \(grouped(s.offloadedIPv4HeaderChecksums))" }
         line(packets)
+        let fr = s.fragments
+        if fr.fragments > 0 {
+            var frag = "  fragments   \(grouped(fr.fragments))  (reassembled \(grouped(fr.reassembled)) datagrams"
+            if fr.overlaps > 0 { frag += "  overlaps \(grouped(fr.overlaps))" }
+            if fr.inconsistentOverlaps > 0 { frag += "  inconsistent \(grouped(fr.inconsistentOverlaps))" }
+            let dropped = fr.expired + fr.evicted + fr.incompleteAtEnd
+            if dropped > 0 { frag += "  incomplete \(grouped(dropped))" }
+            if fr.truncated > 0 { frag += "  truncated \(grouped(fr.truncated))" }
+            if fr.oversized > 0 { frag += "  oversized \(grouped(fr.oversized))" }
+            line(frag + ")")
+        }
         line("  bytes       \(humanBytes(s.bytes))")
         if let first = s.firstTime, let last = s.lastTime {
             let span = humanDuration(seconds: Double(last - first) / 1e9)

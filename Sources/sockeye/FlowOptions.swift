@@ -10,7 +10,7 @@ struct FlowOptions: ParsableArguments {
     @Option(help: ArgumentHelp("UDP inactivity timeout in seconds (default 60, as Zeek).", valueName: "seconds"))
     var udpTimeout: Double?
 
-    @Option(help: "Most flows tracked at once; beyond it the least recently active flow is written early (evicted). Default 200000 (about 0.8 KB per TCP flow, 0.3 KB per UDP flow).")
+    @Option(help: "Most flows tracked at once; beyond it the least recently active flow is written early (evicted). Default 200000 (0.5-0.7 KB per TCP flow, 0.25 KB per UDP flow).")
     var maxFlows: Int?
 
     @Flag(help: "Do not verify IPv4, TCP and UDP checksums (Zeek's -C): keep packets whose checksums are wrong, e.g. captured on a host with checksum offload.")
@@ -27,6 +27,7 @@ struct FlowOptions: ParsableArguments {
         if let t = tcpTimeout { c.tcpInactivityTimeout = Int64(min(t, 1e9) * 1e9) }
         if let t = udpTimeout { c.udpInactivityTimeout = Int64(min(t, 1e9) * 1e9) }
         if let m = maxFlows { c.maxFlows = m }
+        c.verifyChecksums = !noChecksums
         return c
     }
 

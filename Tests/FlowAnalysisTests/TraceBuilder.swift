@@ -77,6 +77,22 @@ struct Trace {
         frames.append((Self.ns(t), bytes))
     }
 
+    /// A frame built elsewhere (raw IP), e.g. one fragment of a datagram.
+    mutating func raw(_ bytes: [UInt8], at t: Double) {
+        frames.append((Self.ns(t), bytes))
+    }
+
+    /// The frame `udp(...)` would append, without appending it.
+    func udpFrame(_ fromClient: Bool, payload: [UInt8]) -> [UInt8] {
+        let (from, to) = fromClient ? (a, b) : (b, a)
+        var u = UDPHeader()
+        u.sourcePort = from.port
+        u.destinationPort = to.port
+        let repr = PacketRepr(link: .raw, network: network(from: from, to: to, proto: 17), transport: .udp(u),
+                              payload: payload)
+        return repr.encode()
+    }
+
     /// An ICMPv4 message (type, code, 4 bytes rest of header, `payload` bytes).
     mutating func icmp(_ fromClient: Bool, type: UInt8, code: UInt8 = 0, payload: Int = 0, at t: Double) {
         let (from, to) = fromClient ? (a, b) : (b, a)
