@@ -10,7 +10,7 @@ import PacketCodec
 /// ```
 ///
 /// IPv4 networks are matched as IPv4-mapped IPv6 prefixes (`::ffff:a.b.c.d/96+n`), as Zeek
-/// stores subnets, so `::ffff:0:0/96` holds every IPv4 address. Host bits below the prefix are
+/// stores subnets, so `::ffff:0:0/96` (and `::/0`) holds every IPv4 address. Host bits below the prefix are
 /// ignored (`10.1.2.3/8` is `10.0.0.0/8`, as Zeek normalizes a subnet literal); an address
 /// without `/n` is one host (`/32`, `/128`).
 public struct LocalNetworks: Sendable, Equatable {
