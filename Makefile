@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT      ?= swift
 DEMO_FILE  ?= Fixtures/tcp-handshake-data-fin.pcap
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_DEPS   := libpcap-dev tcpdump tshark
+APT_DEPS   := libpcap-dev libssl-dev tcpdump tshark
 BENCH_DIR  ?= /tmp/sockeye-bench
 
 PREFIX     ?= /usr/local
@@ -13,10 +13,11 @@ MAN_PAGE   := .build/plugins/GenerateManual/outputs/sockeye/sockeye.1
 
 .PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean install uninstall install-check docs
 
-## Install system packages the build and tests need (libpcap headers; tcpdump and tshark as test oracles).
+## Install system packages the build and tests need (libpcap and libcrypto headers; tcpdump and tshark as test oracles).
 deps:
 	@missing=""; \
 	pkg-config --exists libpcap 2>/dev/null || missing="$$missing libpcap-dev"; \
+	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
 	command -v tcpdump >/dev/null 2>&1 || missing="$$missing tcpdump"; \
 	command -v tshark  >/dev/null 2>&1 || missing="$$missing tshark"; \
 	if [ -n "$$missing" ]; then \

@@ -22,10 +22,17 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
+        // OpenSSL's libcrypto: SHA-1 for the Community ID (Reports/CommunityID.swift). A system
+        // library rather than swift-crypto, whose BoringSSL build added ~100 s to a clean build.
+        .systemLibrary(
+            name: "CLibcrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
+        ),
         .target(name: "PacketCodec"),
         .target(name: "Pcap", dependencies: ["CPcap"]),
         .target(name: "FlowAnalysis", dependencies: ["PacketCodec"]),
-        .target(name: "Reports", dependencies: ["PacketCodec", "FlowAnalysis"]),
+        .target(name: "Reports", dependencies: ["PacketCodec", "FlowAnalysis", "CLibcrypto"]),
         // Capture source -> decode -> analyze on two threads, with back-pressure and payload policies.
         .target(name: "FlowPipeline", dependencies: ["PacketCodec", "Pcap", "FlowAnalysis"]),
         .executableTarget(

@@ -94,21 +94,87 @@ public enum ConnGroup: UInt8, Sendable, CaseIterable {
     }
 }
 
+/// What decides the optional record fields: the Community ID and the local networks. Chosen
+/// once per run (`analyze`/`live` options) and handed to every writer.
+public struct ConnFieldOptions: Sendable, Equatable {
+    /// Community ID settings; nil: no `community_id` (not in JSON, no Zeek TSV or CSV column).
+    public var communityID: CommunityID?
+    /// Zeek's `Site::local_nets`; nil: `local_orig`/`local_resp` unset (Zeek's rule when
+    /// `Site::local_nets` is empty), and no CSV columns for them.
+    public var localNetworks: LocalNetworks?
+
+    public init(communityID: CommunityID? = CommunityID(), localNetworks: LocalNetworks? = nil) {
+        self.communityID = communityID
+        self.localNetworks = localNetworks
+    }
+
+    /// Community ID on (seed 0, base64), no local networks: what `analyze` and `live` do
+    /// without options.
+    public static let `default` = ConnFieldOptions()
+
+    /// The values these options add to `r`, computed once per record (one SHA-1 at most).
+    public func derived(for r: ConnectionRecord) -> ConnDerived {
+        var d = ConnDerived()
+        if let communityID { d.communityID = communityID.hash(r) }
+        if let localNetworks {
+            d.localOrig = localNetworks.contains(r.originator.address)
+            d.localResp = localNetworks.contains(r.responder.address)
+        }
+        return d
+    }
+
+    /// Whether a field with `presence` is written as a CSV column / Zeek TSV column.
+    func includes(_ presence: ConnField.Presence) -> Bool {
+        switch presence {
+        case .always: true
+        case .never: false
+        case .withLocalNetworks: localNetworks != nil
+        case .withCommunityID: communityID != nil
+        }
+    }
+}
+
+/// Per-record values that come from ``ConnFieldOptions`` rather than from the record itself.
+public struct ConnDerived: Sendable {
+    public var communityID: String?
+    public var localOrig: Bool?
+    public var localResp: Bool?
+    public init() {}
+}
+
 /// One field of the conn record.
 public struct ConnField: Sendable {
+    /// When a field can have a value.
+    public enum Presence: Sendable, Equatable {
+        /// Filled from the record (may still be unset for some records).
+        case always
+        /// Sockeye never fills it (`service`, `tunnel_parents`): Zeek writes `-`, JSON omits the
+        /// key, CSV leaves the column out.
+        case never
+        /// `local_orig`/`local_resp`: set when local networks are configured; otherwise as `never`.
+        case withLocalNetworks
+        /// `community_id`: written (key, Zeek column, CSV column) only when the Community ID is on.
+        case withCommunityID
+    }
+
     /// The Zeek column name / JSON key (within ``group``).
     public let name: StaticString
     public let type: ZeekType
     public let group: ConnGroup
     /// A Zeek conn.log column (written by the Zeek TSV writer, and by JSON/CSV too).
     public let isZeekColumn: Bool
-    /// Sockeye never fills it (`service`, `local_orig`, …): Zeek writes `-`, JSON omits the key,
-    /// CSV leaves the column out.
-    public let isAlwaysUnset: Bool
-    /// The value for a record. A thin function (no context, so calling it from the table costs
-    /// no retain/release; closure literals in the table must not capture anything — the
-    /// compiler rejects ones that do). Never traps.
-    public let value: @convention(thin) (ConnectionRecord) -> ConnValue
+    public let presence: Presence
+    /// The value for a record and its ``ConnDerived`` values. A thin function (no context, so
+    /// calling it from the table costs no retain/release; closure literals in the table must not
+    /// capture anything — the compiler rejects ones that do). Never traps.
+    public let value: @convention(thin) (ConnectionRecord, ConnDerived) -> ConnValue
+
+    /// Sockeye never fills it (``Presence/never``).
+    public var isAlwaysUnset: Bool { presence == .never }
+
+    /// Whether the field can have a value with `options` (JSON writes its key when the value is
+    /// set; CSV writes a column).
+    public func isWritten(with options: ConnFieldOptions) -> Bool { options.includes(presence) }
 
     /// `group.path + "." + name`, e.g. `handshake.orig_options.mss`.
     public var path: String {
@@ -126,101 +192,112 @@ public struct ConnField: Sendable {
 
 /// The field table and its per-format projections.
 public enum ConnSchema {
-    private static func conn(_ name: StaticString, _ type: ZeekType, alwaysUnset: Bool = false,
-                             _ value: @convention(thin) (ConnectionRecord) -> ConnValue) -> ConnField {
-        ConnField(name: name, type: type, group: .root, isZeekColumn: true, isAlwaysUnset: alwaysUnset, value: value)
+    private static func conn(_ name: StaticString, _ type: ZeekType, presence: ConnField.Presence = .always,
+                             _ value: @convention(thin) (ConnectionRecord, ConnDerived) -> ConnValue) -> ConnField {
+        ConnField(name: name, type: type, group: .root, isZeekColumn: true, presence: presence, value: value)
     }
 
     private static func ext(_ group: ConnGroup, _ name: StaticString, _ type: ZeekType,
-                            _ value: @convention(thin) (ConnectionRecord) -> ConnValue) -> ConnField {
-        ConnField(name: name, type: type, group: group, isZeekColumn: false, isAlwaysUnset: false, value: value)
+                            _ value: @convention(thin) (ConnectionRecord, ConnDerived) -> ConnValue) -> ConnField {
+        ConnField(name: name, type: type, group: group, isZeekColumn: false, presence: .always, value: value)
     }
 
-    /// Every field, in JSON order. The Zeek columns come first, in Zeek ≥ 7.1 `Conn::Info`
-    /// order; a group's fields are contiguous (the JSON encoder opens each group once).
+    /// Every field, in JSON order. The Zeek columns come first: Zeek's 22 default `Conn::Info`
+    /// fields in Zeek ≥ 7.1 order (scripts/base/protocols/conn/main.zeek, `ts` … `ip_proto`),
+    /// then the policy-script fields (`community_id`: policy/protocols/conn/community-id-logging,
+    /// a `string`). A group's fields are contiguous (the JSON encoder opens each group once).
     ///
     /// Unset rules: `duration`/`orig_bytes`/`resp_bytes` for zero-length flows, `history`
     /// when empty, handshake timestamps and ISNs not seen, `mss`/`wscale` not offered,
-    /// `first_fin`/`rst_by` when there was none.
+    /// `first_fin`/`rst_by` when there was none, `local_orig`/`local_resp` without local
+    /// networks, `community_id` when off (and for SCTP, whose ports Sockeye does not decode).
     public static let fields: [ConnField] = [
-        conn("ts", .time) { .time($0.startTime) },
-        conn("uid", .string) { .string($0.uid) },
-        conn("id.orig_h", .addr) { .addr($0.originator.address) },
-        conn("id.orig_p", .port) { .count(UInt64($0.originator.port)) },
-        conn("id.resp_h", .addr) { .addr($0.responder.address) },
-        conn("id.resp_p", .port) { .count(UInt64($0.responder.port)) },
-        conn("proto", .enum) { .string($0.proto.description) },
-        conn("service", .string, alwaysUnset: true) { _ in .unset },
-        conn("duration", .interval) { interval($0.duration) },
-        conn("orig_bytes", .count) { count($0.originatorBytes) },
-        conn("resp_bytes", .count) { count($0.responderBytes) },
-        conn("conn_state", .string) { .string($0.connState.rawValue) },
-        conn("local_orig", .bool, alwaysUnset: true) { _ in .unset },
-        conn("local_resp", .bool, alwaysUnset: true) { _ in .unset },
-        conn("missed_bytes", .count) { .count($0.missedBytes) },
-        conn("history", .string) { $0.history.isEmpty ? .unset : .string($0.history) },
-        conn("orig_pkts", .count) { .count($0.originatorPackets) },
-        conn("orig_ip_bytes", .count) { .count($0.originatorIPBytes) },
-        conn("resp_pkts", .count) { .count($0.responderPackets) },
-        conn("resp_ip_bytes", .count) { .count($0.responderIPBytes) },
-        conn("tunnel_parents", .setOfString, alwaysUnset: true) { _ in .unset },
-        conn("ip_proto", .count) { .count(UInt64($0.ipProtocol)) },
+        conn("ts", .time) { r, _ in .time(r.startTime) },
+        conn("uid", .string) { r, _ in .string(r.uid) },
+        conn("id.orig_h", .addr) { r, _ in .addr(r.originator.address) },
+        conn("id.orig_p", .port) { r, _ in .count(UInt64(r.originator.port)) },
+        conn("id.resp_h", .addr) { r, _ in .addr(r.responder.address) },
+        conn("id.resp_p", .port) { r, _ in .count(UInt64(r.responder.port)) },
+        conn("proto", .enum) { r, _ in .string(r.proto.description) },
+        conn("service", .string, presence: .never) { _, _ in .unset },
+        conn("duration", .interval) { r, _ in interval(r.duration) },
+        conn("orig_bytes", .count) { r, _ in count(r.originatorBytes) },
+        conn("resp_bytes", .count) { r, _ in count(r.responderBytes) },
+        conn("conn_state", .string) { r, _ in .string(r.connState.rawValue) },
+        conn("local_orig", .bool, presence: .withLocalNetworks) { _, d in bool(d.localOrig) },
+        conn("local_resp", .bool, presence: .withLocalNetworks) { _, d in bool(d.localResp) },
+        conn("missed_bytes", .count) { r, _ in .count(r.missedBytes) },
+        conn("history", .string) { r, _ in r.history.isEmpty ? .unset : .string(r.history) },
+        conn("orig_pkts", .count) { r, _ in .count(r.originatorPackets) },
+        conn("orig_ip_bytes", .count) { r, _ in .count(r.originatorIPBytes) },
+        conn("resp_pkts", .count) { r, _ in .count(r.responderPackets) },
+        conn("resp_ip_bytes", .count) { r, _ in .count(r.responderIPBytes) },
+        conn("tunnel_parents", .setOfString, presence: .never) { _, _ in .unset },
+        conn("ip_proto", .count) { r, _ in .count(UInt64(r.ipProtocol)) },
+        conn("community_id", .string, presence: .withCommunityID) { _, d in string(d.communityID) },
 
-        ext(.handshake, "state", .enum) { string($0.handshake?.state.rawValue) },
-        ext(.handshake, "syn_ts", .time) { time($0.handshake?.synTime) },
-        ext(.handshake, "synack_ts", .time) { time($0.handshake?.synAckTime) },
-        ext(.handshake, "ack_ts", .time) { time($0.handshake?.ackTime) },
-        ext(.handshake, "syn_to_synack", .interval) { interval($0.handshake?.synToSynAck) },
-        ext(.handshake, "synack_to_ack", .interval) { interval($0.handshake?.synAckToAck) },
-        ext(.handshake, "orig_isn", .count) { count($0.handshake?.originatorISN) },
-        ext(.handshake, "resp_isn", .count) { count($0.handshake?.responderISN) },
-        ext(.handshake, "valid", .bool) { bool($0.handshake?.valid) },
-        ext(.handshake, "syn_retransmissions", .count) { count($0.handshake?.synRetransmissions) },
-        ext(.handshake, "synack_retransmissions", .count) { count($0.handshake?.synAckRetransmissions) },
-        ext(.handshake, "simultaneous_open", .bool) { bool($0.handshake?.simultaneousOpen) },
-        ext(.handshake, "syn_payload_bytes", .count) { count($0.handshake?.synPayloadBytes) },
-        ext(.originatorOptions, "mss", .count) { count($0.handshake?.originatorOptions?.mss) },
-        ext(.originatorOptions, "wscale", .count) { count($0.handshake?.originatorOptions?.windowScale) },
-        ext(.originatorOptions, "sack_permitted", .bool) { bool($0.handshake?.originatorOptions?.sackPermitted) },
-        ext(.originatorOptions, "timestamps", .bool) { bool($0.handshake?.originatorOptions?.timestamps) },
-        ext(.originatorOptions, "tfo", .bool) { bool($0.handshake?.originatorOptions?.fastOpen) },
-        ext(.responderOptions, "mss", .count) { count($0.handshake?.responderOptions?.mss) },
-        ext(.responderOptions, "wscale", .count) { count($0.handshake?.responderOptions?.windowScale) },
-        ext(.responderOptions, "sack_permitted", .bool) { bool($0.handshake?.responderOptions?.sackPermitted) },
-        ext(.responderOptions, "timestamps", .bool) { bool($0.handshake?.responderOptions?.timestamps) },
-        ext(.responderOptions, "tfo", .bool) { bool($0.handshake?.responderOptions?.fastOpen) },
+        ext(.handshake, "state", .enum) { r, _ in string(r.handshake?.state.rawValue) },
+        ext(.handshake, "syn_ts", .time) { r, _ in time(r.handshake?.synTime) },
+        ext(.handshake, "synack_ts", .time) { r, _ in time(r.handshake?.synAckTime) },
+        ext(.handshake, "ack_ts", .time) { r, _ in time(r.handshake?.ackTime) },
+        ext(.handshake, "syn_to_synack", .interval) { r, _ in interval(r.handshake?.synToSynAck) },
+        ext(.handshake, "synack_to_ack", .interval) { r, _ in interval(r.handshake?.synAckToAck) },
+        ext(.handshake, "orig_isn", .count) { r, _ in count(r.handshake?.originatorISN) },
+        ext(.handshake, "resp_isn", .count) { r, _ in count(r.handshake?.responderISN) },
+        ext(.handshake, "valid", .bool) { r, _ in bool(r.handshake?.valid) },
+        ext(.handshake, "syn_retransmissions", .count) { r, _ in count(r.handshake?.synRetransmissions) },
+        ext(.handshake, "synack_retransmissions", .count) { r, _ in count(r.handshake?.synAckRetransmissions) },
+        ext(.handshake, "simultaneous_open", .bool) { r, _ in bool(r.handshake?.simultaneousOpen) },
+        ext(.handshake, "syn_payload_bytes", .count) { r, _ in count(r.handshake?.synPayloadBytes) },
+        ext(.originatorOptions, "mss", .count) { r, _ in count(r.handshake?.originatorOptions?.mss) },
+        ext(.originatorOptions, "wscale", .count) { r, _ in count(r.handshake?.originatorOptions?.windowScale) },
+        ext(.originatorOptions, "sack_permitted", .bool) { r, _ in bool(r.handshake?.originatorOptions?.sackPermitted) },
+        ext(.originatorOptions, "timestamps", .bool) { r, _ in bool(r.handshake?.originatorOptions?.timestamps) },
+        ext(.originatorOptions, "tfo", .bool) { r, _ in bool(r.handshake?.originatorOptions?.fastOpen) },
+        ext(.responderOptions, "mss", .count) { r, _ in count(r.handshake?.responderOptions?.mss) },
+        ext(.responderOptions, "wscale", .count) { r, _ in count(r.handshake?.responderOptions?.windowScale) },
+        ext(.responderOptions, "sack_permitted", .bool) { r, _ in bool(r.handshake?.responderOptions?.sackPermitted) },
+        ext(.responderOptions, "timestamps", .bool) { r, _ in bool(r.handshake?.responderOptions?.timestamps) },
+        ext(.responderOptions, "tfo", .bool) { r, _ in bool(r.handshake?.responderOptions?.fastOpen) },
 
-        ext(.teardown, "kind", .enum) { string($0.teardown?.kind.rawValue) },
-        ext(.teardown, "style", .enum) { string($0.teardown?.style.rawValue) },
-        ext(.teardown, "first_fin", .enum) { string($0.teardown?.firstFIN?.rawValue) },
-        ext(.teardown, "orig_fin", .bool) { bool($0.teardown?.originatorFIN) },
-        ext(.teardown, "orig_fin_acked", .bool) { bool($0.teardown?.originatorFINAcked) },
-        ext(.teardown, "resp_fin", .bool) { bool($0.teardown?.responderFIN) },
-        ext(.teardown, "resp_fin_acked", .bool) { bool($0.teardown?.responderFINAcked) },
-        ext(.teardown, "rst_by", .enum) { string($0.teardown?.rstBy?.rawValue) },
-        ext(.teardown, "rst_after_fin", .bool) { bool($0.teardown?.rstAfterFIN) },
-        ext(.teardown, "data_after_first_fin", .count) { count($0.teardown?.dataAfterFirstFIN) },
+        ext(.teardown, "kind", .enum) { r, _ in string(r.teardown?.kind.rawValue) },
+        ext(.teardown, "style", .enum) { r, _ in string(r.teardown?.style.rawValue) },
+        ext(.teardown, "first_fin", .enum) { r, _ in string(r.teardown?.firstFIN?.rawValue) },
+        ext(.teardown, "orig_fin", .bool) { r, _ in bool(r.teardown?.originatorFIN) },
+        ext(.teardown, "orig_fin_acked", .bool) { r, _ in bool(r.teardown?.originatorFINAcked) },
+        ext(.teardown, "resp_fin", .bool) { r, _ in bool(r.teardown?.responderFIN) },
+        ext(.teardown, "resp_fin_acked", .bool) { r, _ in bool(r.teardown?.responderFINAcked) },
+        ext(.teardown, "rst_by", .enum) { r, _ in string(r.teardown?.rstBy?.rawValue) },
+        ext(.teardown, "rst_after_fin", .bool) { r, _ in bool(r.teardown?.rstAfterFIN) },
+        ext(.teardown, "data_after_first_fin", .count) { r, _ in count(r.teardown?.dataAfterFirstFIN) },
 
-        ext(.originatorAnomalies, "retransmissions", .count) { .count($0.originatorAnomalies.retransmissions) },
-        ext(.originatorAnomalies, "out_of_order", .count) { .count($0.originatorAnomalies.outOfOrder) },
-        ext(.originatorAnomalies, "zero_window", .count) { .count($0.originatorAnomalies.zeroWindow) },
-        ext(.originatorAnomalies, "bad_checksums", .count) { .count($0.originatorAnomalies.badChecksums) },
-        ext(.originatorAnomalies, "partial_checksums", .count) { .count($0.originatorAnomalies.partialChecksums) },
-        ext(.originatorAnomalies, "data_after_fin", .count) { .count($0.originatorAnomalies.dataAfterFIN) },
-        ext(.originatorAnomalies, "acked_unseen", .count) { .count($0.originatorAnomalies.ackedUnseen) },
-        ext(.responderAnomalies, "retransmissions", .count) { .count($0.responderAnomalies.retransmissions) },
-        ext(.responderAnomalies, "out_of_order", .count) { .count($0.responderAnomalies.outOfOrder) },
-        ext(.responderAnomalies, "zero_window", .count) { .count($0.responderAnomalies.zeroWindow) },
-        ext(.responderAnomalies, "bad_checksums", .count) { .count($0.responderAnomalies.badChecksums) },
-        ext(.responderAnomalies, "partial_checksums", .count) { .count($0.responderAnomalies.partialChecksums) },
-        ext(.responderAnomalies, "data_after_fin", .count) { .count($0.responderAnomalies.dataAfterFIN) },
-        ext(.responderAnomalies, "acked_unseen", .count) { .count($0.responderAnomalies.ackedUnseen) },
+        ext(.originatorAnomalies, "retransmissions", .count) { r, _ in .count(r.originatorAnomalies.retransmissions) },
+        ext(.originatorAnomalies, "out_of_order", .count) { r, _ in .count(r.originatorAnomalies.outOfOrder) },
+        ext(.originatorAnomalies, "zero_window", .count) { r, _ in .count(r.originatorAnomalies.zeroWindow) },
+        ext(.originatorAnomalies, "bad_checksums", .count) { r, _ in .count(r.originatorAnomalies.badChecksums) },
+        ext(.originatorAnomalies, "partial_checksums", .count) { r, _ in .count(r.originatorAnomalies.partialChecksums) },
+        ext(.originatorAnomalies, "data_after_fin", .count) { r, _ in .count(r.originatorAnomalies.dataAfterFIN) },
+        ext(.originatorAnomalies, "acked_unseen", .count) { r, _ in .count(r.originatorAnomalies.ackedUnseen) },
+        ext(.responderAnomalies, "retransmissions", .count) { r, _ in .count(r.responderAnomalies.retransmissions) },
+        ext(.responderAnomalies, "out_of_order", .count) { r, _ in .count(r.responderAnomalies.outOfOrder) },
+        ext(.responderAnomalies, "zero_window", .count) { r, _ in .count(r.responderAnomalies.zeroWindow) },
+        ext(.responderAnomalies, "bad_checksums", .count) { r, _ in .count(r.responderAnomalies.badChecksums) },
+        ext(.responderAnomalies, "partial_checksums", .count) { r, _ in .count(r.responderAnomalies.partialChecksums) },
+        ext(.responderAnomalies, "data_after_fin", .count) { r, _ in .count(r.responderAnomalies.dataAfterFIN) },
+        ext(.responderAnomalies, "acked_unseen", .count) { r, _ in .count(r.responderAnomalies.ackedUnseen) },
 
-        ext(.root, "close_reason", .enum) { .string($0.closeReason.rawValue) },
+        ext(.root, "close_reason", .enum) { r, _ in .string(r.closeReason.rawValue) },
     ]
 
-    /// The Zeek TSV columns: the conn.log fields, in table order.
-    public static let zeekFields: [ConnField] = fields.filter { $0.isZeekColumn }
+    /// The Zeek TSV columns with the default options (``ConnFieldOptions/default``).
+    public static let zeekFields: [ConnField] = zeekFields(for: .default)
+
+    /// The Zeek TSV columns: the conn.log fields, in table order. Zeek's default fields are
+    /// always there (`local_orig`/`local_resp` as `-` without local networks, as Zeek writes
+    /// them); `community_id` only when it is on (as only with Zeek's policy script loaded).
+    public static func zeekFields(for options: ConnFieldOptions) -> [ConnField] {
+        fields.filter { $0.isZeekColumn && ($0.presence != .withCommunityID || options.communityID != nil) }
+    }
 
     /// CSV columns after the conn.log ones: (column name, schema path). Flat names for some
     /// nested fields, orig/resp anomaly counts side by side.
@@ -241,15 +318,16 @@ public enum ConnSchema {
         ("close_reason", "close_reason"),
     ]
 
-    /// The CSV fields, in column order (see ``csvColumns``).
-    public static let csvFields: [ConnField] = csvColumns.map(\.field)
+    /// The CSV columns with the default options (``ConnFieldOptions/default``).
+    public static let csvColumns: [(name: String, field: ConnField)] = csvColumns(for: .default)
 
-    /// The CSV columns: (header name, field). The conn.log fields Sockeye fills, then
-    /// ``csvExtensions``. Traps at first use if an extension names a path not in ``fields``
-    /// (a programming error, caught by the tests).
-    public static let csvColumns: [(name: String, field: ConnField)] = {
+    /// The CSV columns: (header name, field). The conn.log fields that can have a value with
+    /// `options` (`local_orig`/`local_resp` only with local networks, `community_id` only when
+    /// on), then ``csvExtensions``. Traps if an extension names a path not in ``fields`` (a
+    /// programming error, caught by the tests).
+    public static func csvColumns(for options: ConnFieldOptions) -> [(name: String, field: ConnField)] {
         var out: [(name: String, field: ConnField)] = []
-        for f in zeekFields where !f.isAlwaysUnset { out.append((f.name.description, f)) }
+        for f in fields where f.isZeekColumn && f.isWritten(with: options) { out.append((f.name.description, f)) }
         for (column, path) in csvExtensions {
             guard let f = fields.first(where: { $0.path == path }) else {
                 preconditionFailure("CSV column \(column): no schema field \(path)")
@@ -257,7 +335,7 @@ public enum ConnSchema {
             out.append((column, f))
         }
         return out
-    }()
+    }
 
     /// `,"name":` for every field in ``fields``, back to back, built once and never freed, so
     /// the JSON encoder writes a key with one copy. Field `i`'s bytes are

@@ -2,15 +2,16 @@ import FlowAnalysis
 import PacketCodec
 
 // One encoder per output format, each walking ``ConnSchema``. Escaping and unset rules live
-// here and nowhere else. Nothing allocates per record: values are written straight into the
-// ``OutputBuffer``.
+// here and nowhere else. Values are written straight into the ``OutputBuffer``; the only
+// per-record allocation is the Community ID string (``ConnFieldOptions/derived(for:)``).
 
 /// JSON (RFC 8259): one object per record; unset values omit their key (as Zeek's JSON
 /// writer does); ``ConnGroup``s become nested objects, written only when present.
 enum ConnJSONEncoder {
     /// Writes `opening` (`{` or `{"event":"closed",`: an object already opened, nothing in it
     /// needing a comma yet), the record's fields, and `}` + LF.
-    static func write(_ r: ConnectionRecord, to o: OutputBuffer, opening: StaticString = "{") {
+    static func write(_ r: ConnectionRecord, options: ConnFieldOptions, to o: OutputBuffer, opening: StaticString = "{") {
+        let d = options.derived(for: r)
         o.append(opening)
         var current = ConnGroup.root
         var needComma = false
@@ -22,7 +23,7 @@ enum ConnJSONEncoder {
                     guard isPresent(group, in: r) else { continue }
                     enter(group, from: &current, needComma: &needComma, o)
                 }
-                let v = fields[i].value(r)
+                let v = fields[i].value(r, d)
                 if case .unset = v { continue }
                 // `,"name":`, without the comma for a group's first key.
                 let skip = needComma ? 0 : 1
@@ -91,11 +92,13 @@ enum ConnJSONEncoder {
 /// Zeek ASCII (TSV): tab-separated, unset `-`, empty string `(empty)`, booleans `T`/`F`,
 /// strings escaped as Zeek's Ascii formatter does.
 enum ConnZeekEncoder {
-    static func write(_ r: ConnectionRecord, to o: OutputBuffer) {
-        ConnSchema.zeekFields.withUnsafeBufferPointer { fields in
+    /// One row: `fields` (``ConnSchema/zeekFields(for:)`` of `options`), tab-separated.
+    static func write(_ r: ConnectionRecord, fields: [ConnField], options: ConnFieldOptions, to o: OutputBuffer) {
+        let d = options.derived(for: r)
+        fields.withUnsafeBufferPointer { fields in
             for i in 0..<fields.count {
                 if i > 0 { o.append(byte: UInt8(ascii: "\t")) }
-                value(fields[i].value(r), o)
+                value(fields[i].value(r, d), o)
             }
         }
         o.append(byte: UInt8(ascii: "\n"))
@@ -134,11 +137,13 @@ enum ConnZeekEncoder {
 /// CSV (RFC 4180): comma-separated, unset empty, booleans `true`/`false`, strings quoted
 /// when they hold `,`, `"`, CR or LF.
 enum ConnCSVEncoder {
-    static func write(_ r: ConnectionRecord, to o: OutputBuffer) {
-        ConnSchema.csvFields.withUnsafeBufferPointer { fields in
+    /// One row: `fields` (``ConnSchema/csvColumns(for:)`` of `options`), comma-separated.
+    static func write(_ r: ConnectionRecord, fields: [ConnField], options: ConnFieldOptions, to o: OutputBuffer) {
+        let d = options.derived(for: r)
+        fields.withUnsafeBufferPointer { fields in
             for i in 0..<fields.count {
                 if i > 0 { o.append(byte: UInt8(ascii: ",")) }
-                value(fields[i].value(r), o)
+                value(fields[i].value(r, d), o)
             }
         }
         o.append(byte: UInt8(ascii: "\n"))

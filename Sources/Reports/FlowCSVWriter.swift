@@ -3,8 +3,10 @@ import PacketCodec
 
 /// Writes flow records as CSV (`analyze --format csv`): a header row, then one row per flow.
 ///
-/// Columns: the Zeek conn.log columns that Sockeye fills (see ``zeekColumns``), then the key
-/// handshake, teardown and anomaly values (see ``extraColumns``). Unset values are empty
+/// Columns: the Zeek conn.log columns that Sockeye fills with the writer's
+/// ``ConnFieldOptions`` (see ``ConnSchema/csvColumns(for:)``: `local_orig`/`local_resp` with
+/// local networks, `community_id` when on), then the key handshake, teardown and anomaly
+/// values (see ``extraColumns``). Unset values are empty
 /// fields; booleans are `true`/`false`; times are epoch seconds and intervals seconds, both with
 /// 6 decimals.
 ///
@@ -18,22 +20,35 @@ import PacketCodec
 /// ```
 public final class FlowCSVWriter: FlowRecordWriter {
     public let output: OutputBuffer
+    public let options: ConnFieldOptions
     private var begun = false
+    private let columnList: [(name: String, field: ConnField)]
+    private let fieldList: [ConnField]
 
-    /// Zeek conn.log columns, in conn.log order (without the always-unset `service`,
-    /// `local_orig`, `local_resp` and `tunnel_parents`).
-    public static let zeekColumns: [String] = ConnSchema.zeekFields.filter { !$0.isAlwaysUnset }.map { $0.name.description }
+    /// Zeek conn.log columns with the default options, in conn.log order (without `service`,
+    /// `local_orig`, `local_resp` and `tunnel_parents`, which are unset).
+    public static let zeekColumns: [String] = ConnSchema.csvColumns.filter { $0.field.isZeekColumn }.map(\.name)
     /// Sockeye's handshake / teardown / anomaly columns (``ConnSchema/csvExtensions``).
     public static let extraColumns: [String] = ConnSchema.csvExtensions.map(\.column)
-    /// Every column, in order (``ConnSchema/csvColumns``).
+    /// Every column with the default options, in order (``ConnSchema/csvColumns``).
     public static var columns: [String] { ConnSchema.csvColumns.map(\.name) }
+    /// This writer's columns, in order.
+    public var columns: [String] { columnList.map(\.name) }
 
-    public init(output: OutputBuffer) { self.output = output }
+    public init(output: OutputBuffer, options: ConnFieldOptions) {
+        self.output = output
+        self.options = options
+        columnList = ConnSchema.csvColumns(for: options)
+        fieldList = columnList.map(\.field)
+    }
+
+    /// With ``ConnFieldOptions/default``.
+    public convenience init(output: OutputBuffer) { self.init(output: output, options: .default) }
 
     public func begin(firstPacketTime: Int64?) {
         guard !begun else { return }
         begun = true
-        for (i, c) in Self.columns.enumerated() {
+        for (i, c) in columns.enumerated() {
             if i > 0 { output.append(byte: UInt8(ascii: ",")) }
             ConnCSVEncoder.field(c, output)
         }
@@ -42,7 +57,7 @@ public final class FlowCSVWriter: FlowRecordWriter {
 
     public func write(_ r: ConnectionRecord) {
         if !begun { begin(firstPacketTime: r.startTime) }
-        ConnCSVEncoder.write(r, to: output)
+        ConnCSVEncoder.write(r, fields: fieldList, options: options, to: output)
     }
 
     /// Writes the header if no record was written, then flushes.

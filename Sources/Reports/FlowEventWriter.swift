@@ -20,7 +20,8 @@ import PacketCodec
 ///
 /// (`expired` instead of `closed` for non-TCP flows; endpoints are `a.b.c.d:port` or
 /// `[v6]:port`; flows still open at the end of input get no text line.) JSON events are objects
-/// with `"event"` first: `opened`/`rejected` carry the 5-tuple and handshake intervals;
+/// with `"event"` first: `opened`/`rejected` carry the 5-tuple, `community_id` and
+/// `local_orig`/`local_resp` (as the writer's ``ConnFieldOptions`` say) and handshake intervals;
 /// `closed`/`open_at_exit` carry the whole record exactly as ``FlowJSONWriter`` writes it
 /// (from ``ConnSchema``), after the `"event"` key.
 public final class FlowEventWriter {
@@ -28,10 +29,12 @@ public final class FlowEventWriter {
 
     public let format: Format
     public let output: OutputBuffer
+    public let options: ConnFieldOptions
 
-    public init(format: Format, output: OutputBuffer) {
+    public init(format: Format, output: OutputBuffer, options: ConnFieldOptions = .default) {
         self.format = format
         self.output = output
+        self.options = options
     }
 
     /// A handshake completed (`opened`) or was refused (`rejected`).
@@ -56,6 +59,11 @@ public final class FlowEventWriter {
             o.append(",\"id.resp_h\":\""); o.append(address: e.responder.address)
             o.append("\",\"id.resp_p\":"); o.append(int: e.responder.port)
             o.append(",\"proto\":\"tcp\"")
+            if let nets = options.localNetworks {
+                o.append(",\"local_orig\":"); o.append(nets.contains(e.originator.address) ? "true" : "false")
+                o.append(",\"local_resp\":"); o.append(nets.contains(e.responder.address) ? "true" : "false")
+            }
+            if let id = options.communityID { o.append(",\"community_id\":"); o.appendJSONString(id.hash(e)) }
             if let rtt = e.synToSynAck { o.append(",\"syn_to_synack\":"); o.append(double: rtt, fractionDigits: 6) }
             if let d = e.synAckToAck { o.append(",\"synack_to_ack\":"); o.append(double: d, fractionDigits: 6) }
             o.append("}\n")
@@ -93,9 +101,9 @@ public final class FlowEventWriter {
             if let decidedAt {
                 o.append(opening)
                 o.append("\"event_ts\":"); o.append(nanoseconds: decidedAt)
-                ConnJSONEncoder.write(r, to: o, opening: ",")
+                ConnJSONEncoder.write(r, options: options, to: o, opening: ",")
             } else {
-                ConnJSONEncoder.write(r, to: o, opening: opening)
+                ConnJSONEncoder.write(r, options: options, to: o, opening: opening)
             }
         }
         o.flush()

@@ -22,10 +22,12 @@ import PacketCodec
 /// #close	2023-11-14-22-13-21
 /// ```
 ///
-/// - Columns and types are Zeek's `Conn::Info` (base scripts, Zeek ≥ 7.1 with `ip_proto`).
+/// - Columns and types are Zeek's `Conn::Info` (base scripts, Zeek ≥ 7.1 with `ip_proto`), then
+///   `community_id` (as with `policy/protocols/conn/community-id-logging` loaded) unless the
+///   writer's ``ConnFieldOptions/communityID`` is nil.
 /// - `time` and `interval` values have 6 fixed decimals, as Zeek's ASCII formatter writes them.
 /// - Unset values are `-`: `service` (no protocol detection), `local_orig`/`local_resp` (no
-///   `Site::local_nets`), `tunnel_parents` (no tunnels), `duration`/`orig_bytes`/`resp_bytes`
+///   local networks configured, Zeek's empty `Site::local_nets`), `tunnel_parents` (no tunnels), `duration`/`orig_bytes`/`resp_bytes`
 ///   for zero-length flows, `history` when empty — all as Zeek writes them.
 /// - String values are escaped like Zeek: control bytes and the separator become `\xNN`, and
 ///   a value equal to `-` or `(empty)` has its first byte escaped.
@@ -34,15 +36,24 @@ import PacketCodec
 ///   `#close` footer; call it also when the input turned out damaged.
 public final class ZeekTSVWriter: FlowRecordWriter {
     public let output: OutputBuffer
+    public let options: ConnFieldOptions
     private var begun = false
     private var openTime: Int64?
+    private let columns: [ConnField]
 
-    /// Zeek's column names, in order (from ``ConnSchema/zeekFields``).
+    /// Zeek's column names with the default options, in order (from ``ConnSchema/zeekFields``).
     public static let fields: [String] = ConnSchema.zeekFields.map { $0.name.description }
-    /// Zeek's column types, in order (from ``ConnSchema/zeekFields``).
+    /// Zeek's column types with the default options, in order (from ``ConnSchema/zeekFields``).
     public static let types: [String] = ConnSchema.zeekFields.map { $0.type.name }
 
-    public init(output: OutputBuffer) { self.output = output }
+    public init(output: OutputBuffer, options: ConnFieldOptions) {
+        self.output = output
+        self.options = options
+        columns = ConnSchema.zeekFields(for: options)
+    }
+
+    /// With ``ConnFieldOptions/default``.
+    public convenience init(output: OutputBuffer) { self.init(output: output, options: .default) }
 
     public func begin(firstPacketTime: Int64?) {
         guard !begun else { return }
@@ -56,15 +67,15 @@ public final class ZeekTSVWriter: FlowRecordWriter {
         o.append("#path\tconn\n")
         o.append("#open\t"); o.append(UTCTime(nanoseconds: openTime!).zeekStamp); o.append("\n")
         o.append("#fields")
-        for f in ConnSchema.zeekFields { o.append("\t"); o.append(f.name) }
+        for f in columns { o.append("\t"); o.append(f.name) }
         o.append("\n#types")
-        for f in ConnSchema.zeekFields { o.append("\t"); o.append(f.type.name) }
+        for f in columns { o.append("\t"); o.append(f.type.name) }
         o.append("\n")
     }
 
     public func write(_ r: ConnectionRecord) {
         if !begun { begin(firstPacketTime: r.startTime) }
-        ConnZeekEncoder.write(r, to: output)
+        ConnZeekEncoder.write(r, fields: columns, options: options, to: output)
     }
 
     /// Writes the header (if no record was written) and the `#close` footer, then flushes.

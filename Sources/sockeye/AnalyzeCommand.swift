@@ -67,6 +67,7 @@ struct Analyze: ParsableCommand {
     var noSummary = false
 
     @OptionGroup var flowOptions: FlowOptions
+    @OptionGroup var recordOptions: RecordOptions
 
     func validate() throws {
         if ladder && ladderFormat != .text && flow == nil {
@@ -153,9 +154,9 @@ struct Analyze: ParsableCommand {
             // flows that are not shown, so only the selected flow is printed.
             report.includesSummary = !noSummary && flow == nil
             writer = report
-        case .json: writer = FlowJSONWriter(output: out)
-        case .zeek: writer = ZeekTSVWriter(output: out)
-        case .csv: writer = FlowCSVWriter(output: out)
+        case .json: writer = FlowJSONWriter(output: out, options: recordOptions.fieldOptions)
+        case .zeek: writer = ZeekTSVWriter(output: out, options: recordOptions.fieldOptions)
+        case .csv: writer = FlowCSVWriter(output: out, options: recordOptions.fieldOptions)
         }
         return WriterSink(writer: writer)
     }

@@ -66,6 +66,7 @@ struct Live: ParsableCommand {
     var bufferSize: Int = 64
 
     @OptionGroup var flowOptions: FlowOptions
+    @OptionGroup var recordOptions: RecordOptions
 
     func validate() throws {
         if let count, count <= 0 { throw ValidationError("--count must be positive") }
@@ -116,7 +117,7 @@ struct Live: ParsableCommand {
             captured += 1
         }
         let out = OutputBuffer(fileDescriptor: outputFile?.descriptor ?? 1)
-        let session = LiveSession(format: format, output: out)
+        let session = LiveSession(format: format, output: out, options: recordOptions.fieldOptions)
         let result = pipeline.run(onEvent: { session.event($0) }, onIdle: { out.flush() },
                                   shouldContinue: { !out.writeFailed }, onRecord: { session.ended($0, decidedAt: pipeline.analysisTime) })
         interruption.cancel()
@@ -182,14 +183,14 @@ final class LiveSession {
     /// zeek and csv: the same writers as `analyze`, fed as flows end.
     private let writer: FlowRecordWriter?
 
-    init(format: Live.Format, output: OutputBuffer) {
+    init(format: Live.Format, output: OutputBuffer, options: ConnFieldOptions = .default) {
         self.format = format
         self.output = output
         switch format {
-        case .zeek: writer = ZeekTSVWriter(output: output); events = nil
-        case .csv: writer = FlowCSVWriter(output: output); events = nil
-        case .text: writer = nil; events = FlowEventWriter(format: .text, output: output)
-        case .json: writer = nil; events = FlowEventWriter(format: .json, output: output)
+        case .zeek: writer = ZeekTSVWriter(output: output, options: options); events = nil
+        case .csv: writer = FlowCSVWriter(output: output, options: options); events = nil
+        case .text: writer = nil; events = FlowEventWriter(format: .text, output: output, options: options)
+        case .json: writer = nil; events = FlowEventWriter(format: .json, output: output, options: options)
         }
     }
 

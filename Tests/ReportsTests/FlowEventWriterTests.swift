@@ -59,7 +59,26 @@ import PacketCodec
 
     @Test func jsonOpened() {
         let text = render(.json) { w in w.event(Self.opened(Self.v6)) }
-        #expect(text == #"{"event":"opened","ts":1700000000.000370,"uid":"CHhAvVGS1DHFjwGM9","id.orig_h":"fd77::1","id.orig_p":33088,"id.resp_h":"fd77::2","id.resp_p":7777,"proto":"tcp","syn_to_synack":0.000213,"synack_to_ack":0.000041}"# + "\n")
+        #expect(text == #"{"event":"opened","ts":1700000000.000370,"uid":"CHhAvVGS1DHFjwGM9","id.orig_h":"fd77::1","id.orig_p":33088,"id.resp_h":"fd77::2","id.resp_p":7777,"proto":"tcp","community_id":"1:uvHV3QrcgY711sHjV2YWkB/fwDM=","syn_to_synack":0.000213,"synack_to_ack":0.000041}"# + "\n")
+    }
+
+    /// `--no-community-id` leaves the key out; local networks add local_orig/local_resp before it.
+    @Test func jsonOpenedFollowsTheFieldOptions() throws {
+        let out = OutputBuffer(fileDescriptor: nil)
+        FlowEventWriter(format: .json, output: out, options: ConnFieldOptions(communityID: nil)).event(Self.opened(Self.v6))
+        #expect(out.text == #"{"event":"opened","ts":1700000000.000370,"uid":"CHhAvVGS1DHFjwGM9","id.orig_h":"fd77::1","id.orig_p":33088,"id.resp_h":"fd77::2","id.resp_p":7777,"proto":"tcp","syn_to_synack":0.000213,"synack_to_ack":0.000041}"# + "\n")
+        let nets = ConnFieldOptions(communityID: CommunityID(seed: 1), localNetworks: try LocalNetworks(parsing: "fd77::1/128"))
+        let out2 = OutputBuffer(fileDescriptor: nil)
+        let w = FlowEventWriter(format: .json, output: out2, options: nets)
+        w.event(Self.opened(Self.v6))
+        #expect(out2.text.contains(#""proto":"tcp","local_orig":true,"local_resp":false,"community_id":"1:5vWwFTE4n8MFHAMfS65jU/v9fPM=","#))
+        // The closed event carries the same values through the schema.
+        var r = Samples.tcpConnection()
+        r.originator = Self.v6.0; r.responder = Self.v6.1
+        w.closed(r)
+        let closed = try #require(out2.text.split(separator: "\n").last.map(String.init))
+        #expect(closed.contains(#""ip_proto":6,"community_id":"1:5vWwFTE4n8MFHAMfS65jU/v9fPM=","#))
+        #expect(closed.contains(#""conn_state":"SF","local_orig":true,"local_resp":false,"missed_bytes":0"#))
     }
 
     /// `closed` is the record's JSON line with `"event"` first, built from the schema.

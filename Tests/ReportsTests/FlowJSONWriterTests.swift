@@ -55,7 +55,7 @@ func parseObject(_ line: String) throws -> [String: Any] {
         #expect(keys == [
             "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "duration",
             "orig_bytes", "resp_bytes", "conn_state", "missed_bytes", "history", "orig_pkts",
-            "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "ip_proto",
+            "orig_ip_bytes", "resp_pkts", "resp_ip_bytes", "ip_proto", "community_id",
             "handshake", "teardown", "anomalies", "close_reason",
         ])
     }

@@ -51,8 +51,8 @@ struct ZeekLog {
             "#path\tconn",
             "#open\t2023-11-14-22-13-20",
         ])
-        #expect(lines[6] == "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto")
-        #expect(lines[7] == "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount")
+        #expect(lines[6] == "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\tcommunity_id")
+        #expect(lines[7] == "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\tstring")
     }
 
     @Test func footer() {
@@ -89,8 +89,8 @@ struct ZeekLog {
 
     @Test func headerAndFooterEvenWithoutRecords() {
         let log = ZeekLog(Samples.render(ZeekTSVWriter.init, []))
-        #expect(log.fields.count == 22)
-        #expect(log.types.count == 22)
+        #expect(log.fields.count == 23)
+        #expect(log.types.count == 23)
         #expect(log.rows.isEmpty)
         #expect(log.meta["open"] == "2023-11-14-22-13-20")
         #expect(log.lastLine.hasPrefix("#close\t"))
