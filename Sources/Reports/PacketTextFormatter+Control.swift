@@ -242,6 +242,17 @@ extension PacketTextFormatter {
             out.append("neighbor advertisement")
             if verbose { writeLength(length, out) }
             out.append(", tgt is "); guard v6(o + 8) else { return }
+            if verbose, let flags = f.u8(o + 4) {
+                // RFC 4861 §4.4 R, S, O bits, in tcpdump's icmp6_nd_na_flag_values order.
+                out.append(", Flags [")
+                var any = false
+                for (bit, name) in [(UInt8(0x80), "router"), (0x40, "solicited"), (0x20, "override")] where flags & bit != 0 {
+                    if any { out.append(", ") }
+                    out.append(name); any = true
+                }
+                if !any { out.append("none") }
+                out.append("]")
+            }
         case 137:
             out.append("redirect")
             if verbose { writeLength(length, out) }

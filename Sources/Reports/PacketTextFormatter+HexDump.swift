@@ -12,10 +12,11 @@ import PacketCodec
 /// hex part is padded to 40 columns, two spaces, and one character per byte (`.` for anything
 /// but a graphic ASCII character, 0x21–0x7e). `-x`/`-X` start at the network layer (after the
 /// link header and VLAN tags) and print nothing when nothing follows the link header;
-/// `-xx`/`-XX` start at the first captured byte. Only captured bytes are shown.
+/// `-xx`/`-XX` start at the first captured byte. Only captured bytes are shown. A frame of a
+/// link type Sockeye does not decode is dumped whole, in hex and ASCII, with any of the four.
 extension PacketTextFormatter {
     func writeHexDump(_ p: DecodedPacket, _ f: FrameBytes, _ out: OutputBuffer) {
-        let start: Int
+        var start: Int
         switch options.hexDump {
         case .none: return
         case .hex, .hexASCII:
@@ -26,8 +27,11 @@ extension PacketTextFormatter {
             start = Self.cutShort(p) ? 0 : (p.networkOffset ?? f.end)
         case .hexWithLink, .hexASCIIWithLink: start = 0
         }
+        var ascii = options.hexDump == .hexASCII || options.hexDump == .hexASCIIWithLink
+        // A link type neither tool decodes: tcpdump dumps the whole frame in hex and ASCII
+        // whatever -x/-X asked for ("UNSUPPORTED" then the dump); so does Sockeye.
+        if case .unknown = p.linkType { start = 0; ascii = true }
         guard start < f.end else { return }
-        let ascii = options.hexDump == .hexASCII || options.hexDump == .hexASCIIWithLink
         var offset = 0
         var at = start
         while at < f.end {

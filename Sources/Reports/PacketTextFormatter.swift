@@ -215,7 +215,9 @@ public final class PacketTextFormatter {
             out.append(address: dst); out.append("."); out.append(int: udp.destinationPort)
             out.append(": ")
             if options.verbose > 0 { writeVerboseUDPChecksum(udp, p, f, out) }
-            out.append("UDP, length "); out.append(int: udp.payloadLength)
+            // A first fragment: tcpdump gives the datagram's length from the UDP header.
+            let length = p.isFragment && udp.length >= 8 ? Int(udp.length) - UDPHeader.length : udp.payloadLength
+            out.append("UDP, length "); out.append(int: length)
             writeChecksum("udp", udp.checksumStatus, udp.checksum, out)
         } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), p.defects.isEmpty,
                   let (o, length) = upperLayer(p), let proto = p.ipProtocol,
