@@ -233,8 +233,11 @@ public struct AnalysisSummary: Sendable {
     public var tcpPackets: UInt64 = 0
     public var udpPackets: UInt64 = 0
     public var otherPackets: UInt64 = 0
-    /// Packets with at least one decode defect.
+    /// Packets with at least one decode defect, except those of an unsupported link type.
     public var malformedPackets: UInt64 = 0
+    /// Packets whose link type Sockeye does not decode (defect `link.type_unsupported`), per
+    /// LINKTYPE/DLT value; not counted as malformed.
+    public var unsupportedLinkTypes: [Int32: UInt64] = [:]
     public var badChecksumPackets: UInt64 = 0
     public var partialChecksumPackets: UInt64 = 0
     /// IPv4 headers whose checksum field was 0x0000 (transmit offload): analyzed, not dropped.

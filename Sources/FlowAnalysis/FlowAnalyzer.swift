@@ -107,7 +107,9 @@ public final class FlowAnalyzer {
         if summary.firstTime == nil { summary.firstTime = time }
         summary.lastTime = time
         let defects = packet.pointee.defects
-        if !defects.isEmpty { summary.malformedPackets &+= 1 }
+        if defects.contains(.linkTypeUnsupported), case let .unknown(dlt) = packet.pointee.linkType {
+            summary.unsupportedLinkTypes[dlt, default: 0] &+= 1
+        } else if !defects.isEmpty { summary.malformedPackets &+= 1 }
 
         expire(now: time)
 

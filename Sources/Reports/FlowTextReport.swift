@@ -80,6 +80,9 @@ public final class FlowTextReport: FlowRecordWriter {
         var packets = "  packets     \(grouped(s.packets))"
         packets += "  (tcp \(grouped(s.tcpPackets))  udp \(grouped(s.udpPackets))  other \(grouped(s.otherPackets)))"
         if s.malformedPackets > 0 { packets += "  malformed \(grouped(s.malformedPackets))" }
+        for (dlt, n) in s.unsupportedLinkTypes.sorted(by: { $0.key < $1.key }) {
+            packets += "  unsupported link type \(dlt): \(grouped(n))"
+        }
         if s.badChecksumPackets > 0 { packets += "  bad checksums \(grouped(s.badChecksumPackets))" }
         if s.partialChecksumPackets > 0 { packets += "  offloaded checksums \(grouped(s.partialChecksumPackets))" }
         if s.offloadedIPv4HeaderChecksums > 0 { packets += "  offloaded IPv4 header checksums \(grouped(s.offloadedIPv4HeaderChecksums))" }

@@ -156,8 +156,9 @@ extension PacketTextFormatter {
     // MARK: ICMPv6 (RFC 4443, RFC 4861; tcpdump print-icmp6.c)
 
     /// `ICMP6, echo request, id 7, seq 1, length 64` (the length only without -v, as tcpdump).
-    func writeICMPv6(_ f: FrameBytes, _ o: Int, length: Int, _ out: OutputBuffer) {
+    func writeICMPv6(_ p: DecodedPacket, _ f: FrameBytes, _ o: Int, length: Int, _ out: OutputBuffer) {
         guard let type = f.u8(o), let code = f.u8(o + 1) else { out.append("ICMP6 [|icmp6]"); return }
+        writeVerboseICMPv6Checksum(p, f, o, length, out)
         if length == 0 { out.append("ICMP6, length 0"); return }
         out.append("ICMP6, ")
         let quoted = o + 8                                     // offending packet's IPv6 header
@@ -241,6 +242,17 @@ extension PacketTextFormatter {
             out.append("neighbor advertisement")
             if verbose { writeLength(length, out) }
             out.append(", tgt is "); guard v6(o + 8) else { return }
+            if verbose, let flags = f.u8(o + 4) {
+                // RFC 4861 §4.4 R, S, O bits, in tcpdump's icmp6_nd_na_flag_values order.
+                out.append(", Flags [")
+                var any = false
+                for (bit, name) in [(UInt8(0x80), "router"), (0x40, "solicited"), (0x20, "override")] where flags & bit != 0 {
+                    if any { out.append(", ") }
+                    out.append(name); any = true
+                }
+                if !any { out.append("none") }
+                out.append("]")
+            }
         case 137:
             out.append("redirect")
             if verbose { writeLength(length, out) }
@@ -251,6 +263,7 @@ extension PacketTextFormatter {
             if length < 8 { out.append(" [invalid len "); out.append(int: length); out.append("]") } else {
                 guard let groups = f.u16(o + 6) else { trunc(); return }
                 out.append(", "); out.append(int: groups); out.append(" group record(s)")
+                if verbose { writeGroupRecords(f, o, length: length, count: Int(groups), addressLength: 16, out) }
             }
         default:
             if let name = Self.icmpv6Name(type) { out.append(name) } else {
@@ -353,11 +366,45 @@ extension PacketTextFormatter {
             out.append("igmp v3 report")
             guard let records = f.u16(o + 6) else { out.append(" [|igmp]"); return }
             out.append(", "); out.append(int: records); out.append(" group record(s)")
+            if options.verbose > 0 { writeGroupRecords(f, o, length: length, count: Int(records), addressLength: 4, out) }
         case 0x13: out.append("igmp dvmrp")
         case 0x14: out.append("igmp pimv1")
         case 0x1e: out.append("igmp mtrace-resp")
         case 0x1f: out.append("igmp mtrace")
         default: out.append("igmp-"); out.append(int: type)
+        }
+    }
+
+    /// With -v, the group records of an IGMPv3 report (RFC 3376 §4.2.4) or an MLDv2 report
+    /// (RFC 3810 §5.2.4), as tcpdump's `print_igmpv3_report` / `mldv2_report_print`:
+    /// ` [gaddr 239.1.1.1 to_ex, 0 source(s)]` per record.
+    func writeGroupRecords(_ f: FrameBytes, _ o: Int, length: Int, count: Int, addressLength: Int, _ out: OutputBuffer) {
+        var group = 8
+        for _ in 0..<count {
+            if length < group + 4 + addressLength { out.append(" [invalid number of groups]"); return }
+            guard let type = f.u8(o + group), let sources = f.u16(o + group + 2) else { out.append(addressLength == 4 ? " [|igmp]" : " [|icmp6]"); return }
+            out.append(" [gaddr ")
+            if addressLength == 4 {
+                guard let g = f.u32(o + group + 4) else { out.append(" [|igmp]"); return }
+                out.append(address: IPAddress(ipv4: g))
+            } else {
+                guard let g = f.ipv6(o + group + 4) else { out.append(" [|icmp6]"); return }
+                out.append(address: g)
+            }
+            out.append(" ")
+            switch type {
+            case 1: out.append("is_in")
+            case 2: out.append("is_ex")
+            case 3: out.append("to_in")
+            case 4: out.append("to_ex")
+            case 5: out.append("allow")
+            case 6: out.append("block")
+            default: out.append(addressLength == 4 ? " [v3-report-#" : " [v2-report-#"); out.append(int: type); out.append("]")
+            }
+            let end = group + 4 + addressLength + Int(sources) * addressLength
+            if length < end { out.append(" [invalid number of sources "); out.append(int: sources); out.append("]"); return }
+            out.append(", "); out.append(int: sources); out.append(" source(s)]")
+            group = end
         }
     }
 
@@ -378,6 +425,11 @@ extension PacketTextFormatter {
     func writeARP(_ f: FrameBytes, _ o: Int, length: Int, _ out: OutputBuffer) {
         guard let hrd = f.u16(o), let pro = f.u16(o + 2), let hln = f.u8(o + 4), let pln = f.u8(o + 5),
               let op = f.u16(o + 6) else { out.append("[|ARP]"); return }
+        if options.verbose > 0, hrd == 1 || hrd == 6, pro == EtherType.ipv4 {
+            // print-arp.c with -v: hardware and protocol names with their address lengths.
+            out.append(hrd == 1 ? "Ethernet (len " : "TokenRing (len "); out.append(int: hln)
+            out.append("), IPv4 (len "); out.append(int: pln); out.append("), ")
+        }
         guard hrd == 1 || hrd == 6, pro == EtherType.ipv4, hln == 6, pln == 4 else {
             // Not Ethernet/IPv4: tcpdump names the hardware and protocol; Sockeye gives the numbers.
             out.append("hardware "); out.append(int: hrd); out.append(", protocol 0x")

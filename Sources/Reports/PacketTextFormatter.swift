@@ -18,8 +18,14 @@ public final class PacketTextFormatter {
         public var localTime = false
         /// `-e`: link-level header (MACs, EtherType, VLAN tags, SLL fields).
         public var linkHeaders = false
-        /// `-v` count (reserved; only affects ICMPv6 length placement for now).
+        /// `-v`: IP header fields, transport checksum verdicts, tcpdump's -v layout
+        /// (PacketTextFormatter+Verbose.swift). Only 0 and 1 are distinguished.
         public var verbose = 0
+        /// false as tcpdump's `-K` (Sockeye's `--no-checksums`): -v computes no checksum.
+        public var verifyChecksums = true
+        /// `-x`, `-xx`, `-X`, `-XX` (PacketTextFormatter+HexDump.swift).
+        public enum HexDump: Sendable { case none, hex, hexWithLink, hexASCII, hexASCIIWithLink }
+        public var hexDump: HexDump = .none
         public init() {}
     }
 
@@ -43,9 +49,12 @@ public final class PacketTextFormatter {
         }
         if let ip = p.ipv4 {
             if prefixed { out.append("IP ") }
-            writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, f, out)
+            if options.verbose == 0 || writeVerboseIPv4(ip, f, out) {
+                writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, f, out)
+            }
         } else if let ip = p.ipv6 {
             if prefixed { out.append("IP6 ") }
+            if options.verbose > 0 { writeVerboseIPv6(ip, out) }
             writeEndpoints(ip.source, ip.destination, p, b, f, out)
         } else if let o = p.networkOffset, p.etherType == EtherType.arp {
             if prefixed { out.append("ARP, ") }
@@ -71,6 +80,7 @@ public final class PacketTextFormatter {
             for d in p.defects { out.append(" "); out.append(d.name) }
             out.append("]")
         }
+        writeHexDump(p, f, out)
         out.append("\n")
     }
 
@@ -179,6 +189,8 @@ public final class PacketTextFormatter {
             out.append(" > ")
             out.append(address: dst); out.append("."); out.append(int: tcp.destinationPort)
             out.append(": Flags ["); out.append(tcp.flags.tcpdumpString); out.append("]")
+            if options.verbose > 0 { writeVerboseTCPChecksum(tcp, p, f, out) }
+            let frame = f
             let f = tcp.flags
             if tcp.payloadLength > 0 || f.contains(.syn) || f.contains(.fin) || f.contains(.rst) {
                 out.append(", seq "); out.append(int: tcp.sequenceNumber)
@@ -195,27 +207,36 @@ public final class PacketTextFormatter {
                 out.append("]")
             }
             out.append(", length "); out.append(int: tcp.payloadLength)
+            if options.verbose > 0, f.contains(.rst), tcp.payloadLength > 0 { writeRSTData(tcp, p, frame, out) }
             writeChecksum("tcp", tcp.checksumStatus, tcp.checksum, out)
         } else if let udp = p.udp {
             out.append(address: src); out.append("."); out.append(int: udp.sourcePort)
             out.append(" > ")
             out.append(address: dst); out.append("."); out.append(int: udp.destinationPort)
-            out.append(": UDP, length "); out.append(int: udp.payloadLength)
+            out.append(": ")
+            if options.verbose > 0 { writeVerboseUDPChecksum(udp, p, f, out) }
+            // A first fragment: tcpdump gives the datagram's length from the UDP header.
+            let length = p.isFragment && udp.length >= 8 ? Int(udp.length) - UDPHeader.length : udp.payloadLength
+            out.append("UDP, length "); out.append(int: length)
             writeChecksum("udp", udp.checksumStatus, udp.checksum, out)
         } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), p.defects.isEmpty,
                   let (o, length) = upperLayer(p), let proto = p.ipProtocol,
                   proto == IPProtocol.icmp || proto == IPProtocol.icmpv6 || (proto == 2 && p.ipv4 != nil) {
             out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
             switch proto {
-            case IPProtocol.icmp: writeICMP(f, o, length: length, out)
-            case 2: writeIGMP(f, o, length: length, out)
+            case IPProtocol.icmp: writeICMP(f, o, length: length, out); writeVerboseICMPChecksum(p, f, o, length, out)
+            case 2: writeIGMP(f, o, length: length, out); writeVerboseIGMPChecksum(f, o, length, out)
             default:
                 if let v6 = p.ipv6 {
+                    var at = v6.offset + IPv6Header.length
                     for h in v6.extensionHeaders {
                         if h == IPProtocol.hopByHop { out.append("HBH ") } else if h == IPProtocol.ipv6DestinationOptions { out.append("DSTOPT ") }
+                        if options.verbose > 0, h == IPProtocol.hopByHop || h == IPProtocol.ipv6DestinationOptions { writeIPv6Options(f, at, out) }
+                        guard let l = f.u8(at + 1) else { break }
+                        at += h == IPProtocol.ipv6Fragment ? 8 : h == IPProtocol.authentication ? (Int(l) + 2) * 4 : (Int(l) + 1) * 8
                     }
                 }
-                writeICMPv6(f, o, length: length, out)
+                writeICMPv6(p, f, o, length: length, out)
             }
         } else {
             out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
@@ -282,7 +303,7 @@ public final class PacketTextFormatter {
     }
 
     /// Offset and length (by the IP header) of the IP payload after IPv6 extension headers.
-    private func upperLayer(_ p: DecodedPacket) -> (Int, Int)? {
+    func upperLayer(_ p: DecodedPacket) -> (Int, Int)? {
         if let v4 = p.ipv4 { return (v4.offset + v4.headerLength, max(0, v4.effectiveLength - v4.headerLength)) }
         if let v6 = p.ipv6 {
             let ext = v6.upperOffset - v6.offset - IPv6Header.length

@@ -8,7 +8,7 @@ import Glibc
 import Darwin
 #endif
 
-/// `sockeye packets FILE… [-r FILE]… [--filter BPF] [-c N] [-e] [-t…] [--format text|json]`: one
+/// `sockeye packets FILE… [-r FILE]… [--filter BPF] [-c N] [-e] [-t…] [-v] [-x…|-X…] [--format text|json]`: one
 /// line per packet. Several files print one after another in the order given (frame numbers
 /// continue), as `for f in …; do tcpdump -r "$f"; done` would; `-c` counts over all of them.
 struct Packets: ParsableCommand {
@@ -30,6 +30,15 @@ struct Packets: ParsableCommand {
     @Flag(name: .customShort("t"), help: "-t no time, -tt epoch seconds, -ttt delta from previous, -tttt date and local time, -ttttt delta from first.")
     var timeStampLevel: Int
 
+    @Flag(name: .customShort("v"), help: "Verbose, as tcpdump -v: IP header fields (tos, ttl, id, offset, flags, length; IPv6 flow label, hop limit) and TCP/UDP/ICMPv6 checksum verdicts.")
+    var verbosity: Int
+
+    @Flag(name: .customShort("x"), help: "Hex dump of each packet from the network header (-xx: from the link header), as tcpdump -x.")
+    var hexLevel: Int
+
+    @Flag(name: .customShort("X"), help: "Hex and ASCII dump from the network header (-XX: from the link header), as tcpdump -X.")
+    var hexASCIILevel: Int
+
     @Flag(name: .customLong("utc"), help: "Print times in UTC instead of local time (TZ).")
     var utc = false
 
@@ -48,6 +57,8 @@ struct Packets: ParsableCommand {
     func validate() throws {
         if files.isEmpty && readFiles.isEmpty { throw ValidationError("no capture file given (FILE or -r FILE)") }
         if timeStampLevel > 5 { throw ValidationError("at most five -t (-ttttt)") }
+        if verbosity > 1 { throw ValidationError("only one -v (tcpdump's -vv and -vvv details are not printed)") }
+        if hexLevel > 2 || hexASCIILevel > 2 { throw ValidationError("at most -xx / -XX") }
     }
 
     func run() throws {
@@ -71,6 +82,11 @@ struct Packets: ParsableCommand {
         options.timestamps = [.timeOfDay, .none, .epoch, .sincePrevious, .dateAndTime, .sinceFirst][timeStampLevel]
         options.localTime = !utc
         options.linkHeaders = linkHeaders
+        options.verbose = verbosity
+        options.verifyChecksums = !noChecksums
+        // -X wins over -x, as in tcpdump (print.c pretty_print_packet).
+        options.hexDump = hexASCIILevel > 0 ? (hexASCIILevel > 1 ? .hexASCIIWithLink : .hexASCII)
+                        : hexLevel > 0 ? (hexLevel > 1 ? .hexWithLink : .hex) : .none
         let text = PacketTextFormatter(options: options)
         var number = 0
         let limit = count ?? Int.max

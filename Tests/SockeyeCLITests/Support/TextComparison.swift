@@ -74,6 +74,11 @@ enum TextNormalization {
             case let .different(s, t): return .different(sockeye: head + s, tcpdump: head + t)
             }
         }
+        // A link type tcpdump has no printer for: it prints `UNSUPPORTED` and the frame in hex
+        // (Fixtures/linktypes/unsupported-user0-147.pcap); Sockeye names the link type and the defect.
+        if rawT.hasSuffix(" UNSUPPORTED") || rawT == "UNSUPPORTED", rawS.contains("[defects: link.type_unsupported]") {
+            return .excused("unsupported link type: sockeye «\(rawS)» tcpdump «\(rawT)»")
+        }
         var s = sockeye(rawS), t = tcpdump(rawT)
         if rawT.contains("[|tcp]") {
             func cut(_ x: String, at markers: [String]) -> String {
@@ -88,6 +93,77 @@ enum TextNormalization {
             return .excused("malformed packet, each tool prints its own diagnosis: sockeye «\(rawS)» tcpdump «\(rawT)»")
         }
         return .different(sockeye: s, tcpdump: t)
+    }
+
+    // MARK: records (-v and -x print more than one line per packet)
+
+    /// The output cut into packets: a record is a line that does not begin with a tab or four
+    /// spaces, plus the lines that do (tcpdump -v puts the transport part of an IPv4 packet on
+    /// a line of its own after "\n    "; -x/-X dump lines and tcpdump's deeper decoding begin
+    /// with a tab). -ttt lines begin with one space and start a record.
+    static func records(_ lines: [String]) -> [[String]] {
+        var result: [[String]] = []
+        for line in lines {
+            if line.hasPrefix("\t") || line.hasPrefix("    "), !result.isEmpty { result[result.count - 1].append(line) }
+            else { result.append([line]) }
+        }
+        return result
+    }
+
+    /// One record split into what both tools print (the packet's line and, with -v, the
+    /// four-space transport line), tcpdump's further decoding on tab-indented lines, and the
+    /// -x/-X dump (the last run of `\t0x….:` lines starting at `\t0x0000:`) when `hex`.
+    struct RecordParts { var text: [String]; var detail: [String]; var dump: [String] }
+
+    static func parts(_ record: [String], hex: Bool) -> RecordParts {
+        var body = record
+        var dump: [String] = []
+        if hex, let start = body.lastIndex(where: { $0.hasPrefix("\t0x0000:") }),
+           body[start...].allSatisfy({ $0.hasPrefix("\t0x") }) {
+            dump = Array(body[start...]); body.removeSubrange(start...)
+        }
+        let firstTab = body.firstIndex { $0.hasPrefix("\t") } ?? body.endIndex
+        return RecordParts(text: Array(body[..<firstTab]), detail: Array(body[firstTab...]), dump: dump)
+    }
+
+    /// Lines tcpdump prints after a packet with a tab (its deeper decoding) that Sockeye does not
+    /// print, allowed only where the README says so: the datagram quoted in an ICMP error, ICMPv6
+    /// neighbour-discovery options and router-advertisement fields, and tcpdump's hex dump of a
+    /// payload it cannot name (unknown EtherType, unknown ICMPv6 type, a link type it has no
+    /// printer for: Sockeye dumps that frame only with -x/-X).
+    static func detailExcused(_ text: [String]) -> Bool {
+        guard let head = text.first else { return false }
+        let joined = text.joined(separator: " ")
+        return joined.contains(": ICMP ") || joined.contains("ICMP6, ") || head.contains("ethertype Unknown")
+            || head.hasSuffix(" UNSUPPORTED") || head == "UNSUPPORTED"
+    }
+
+    /// Compares one packet's record of both tools. Each line of the common part is compared
+    /// with `compare` (same normalisations as the one-line output); a packet both tools call
+    /// malformed is excused as a whole (their line layouts differ then: tcpdump stops at
+    /// `bad-hlen 16` on the first line). The dumps must be byte-identical.
+    static func compareRecord(sockeye s: [String], tcpdump t: [String], hex: Bool) -> LineVerdict {
+        let ps = parts(s, hex: hex), pt = parts(t, hex: hex)
+        if !ps.detail.isEmpty { return .different(sockeye: s.joined(separator: "\n"), tcpdump: "(sockeye printed tab-indented lines that are not a dump)") }
+        if ps.dump != pt.dump { return .different(sockeye: ps.dump.joined(separator: "\n"), tcpdump: pt.dump.joined(separator: "\n")) }
+        if !pt.detail.isEmpty, !detailExcused(pt.text) {
+            return .different(sockeye: s.joined(separator: "\n"), tcpdump: t.joined(separator: "\n"))
+        }
+        var firstDifference: LineVerdict? = nil, excuse: LineVerdict? = nil
+        if ps.text.count == pt.text.count {
+            for (a, b) in zip(ps.text, pt.text) {
+                switch compare(sockeye: a, tcpdump: b) {
+                case .equal: break
+                case let v: if case .excused = v { excuse = v } else if firstDifference == nil { firstDifference = v }
+                }
+            }
+            if firstDifference == nil { return excuse ?? .equal }
+        }
+        let js = ps.text.joined(separator: "\n"), jt = pt.text.joined(separator: "\n")
+        if js.contains("[defects:"), jt.contains(tcpdumpMalformed) {
+            return .excused("malformed packet, each tool prints its own diagnosis: sockeye «\(js)» tcpdump «\(jt)»")
+        }
+        return firstDifference ?? .different(sockeye: js, tcpdump: jt)
     }
 
     /// Runs `TZ=UTC tcpdump -nn -S [options] -r file [filter]` (both tools print local time;
