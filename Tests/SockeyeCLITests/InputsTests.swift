@@ -132,4 +132,84 @@ struct InputsTests {
         #expect(sh.status == 64)
         #expect(sh.stderrLines == ["sockeye: - and \(a) are the same file"])
     }
+
+    /// Runs a shell command line (`$S` is the sockeye executable); for pipes and compressors.
+    static func shell(_ script: String) async throws -> ProcessOutput {
+        let exe = try #require(TestEnvironment.sockeyeExecutable)
+        return try await ProcessRunner.run(URL(fileURLWithPath: "/bin/sh"), ["-c", script], environment: ["S": exe.path])
+    }
+
+    static let compressors = [("gz", "gzip -c"), ("zst", "zstd -q -c"), ("lz4", "lz4 -q -c")]
+
+    @Test("gzip, zstd and lz4 files, and standard input (plain and compressed), give the records of the plain file")
+    func compressedAndStandardInput() async throws {
+        let s = try Scratch("compressed")
+        defer { s.remove() }
+        for fixture in ["tcp-many-concurrent.pcap", "tcp-handshake-data-fin.pcapng", "ipv6-tcp-udp.pcap", "vlan-qinq.pcap"] {
+            let plain = TestEnvironment.fixture(fixture).path
+            let expected = try await Sockeye.run(["analyze", "--format", "json", plain])
+            #expect(expected.status == 0)
+            #expect(!expected.stdout.isEmpty)
+            let stdin = try await Self.shell("cat '\(plain)' | \"$S\" analyze --format json -")
+            #expect(stdin.status == 0, "\(fixture) stdin")
+            #expect(stdin.stdout == expected.stdout, "\(fixture) stdin")
+            for (ext, tool) in Self.compressors {
+                let packed = s.path("\(fixture).\(ext)")
+                let made = try await Self.shell("\(tool) '\(plain)' > '\(packed)'")
+                try #require(made.status == 0, "\(tool) failed: is it installed (make deps)? \(made.stderrText)")
+                let file = try await Sockeye.run(["analyze", "--format", "json", packed])
+                #expect(file.status == 0, "\(fixture).\(ext)")
+                #expect(file.stdout == expected.stdout, "\(fixture).\(ext)")
+                let piped = try await Self.shell("cat '\(packed)' | \"$S\" analyze --format json -")
+                #expect(piped.status == 0, "\(fixture).\(ext) stdin")
+                #expect(piped.stdout == expected.stdout, "\(fixture).\(ext) stdin")
+                // The name does not matter: the magic bytes do.
+                let renamed = s.path("\(fixture)-\(ext).pcap")
+                try FileManager.default.copyItem(atPath: packed, toPath: renamed)
+                let byMagic = try await Sockeye.run(["analyze", "--format", "json", renamed])
+                #expect(byMagic.stdout == expected.stdout, "\(fixture) as .pcap")
+                // With a filter (libpcap reads the decompressed stream).
+                let f1 = try await Sockeye.run(["analyze", "--format", "json", "-f", "tcp", plain])
+                let f2 = try await Sockeye.run(["analyze", "--format", "json", "-f", "tcp", packed])
+                #expect(f2.status == f1.status)
+                #expect(f2.stdout == f1.stdout, "\(fixture).\(ext) -f tcp")
+            }
+        }
+        // A directory of compressed captures reads as the plain ones.
+        let d = s.url.appendingPathComponent("packed")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: s.path("tcp-many-concurrent.pcap.zst"), toPath: d.appendingPathComponent("1.zst").path)
+        try FileManager.default.moveItem(atPath: s.path("ipv6-tcp-udp.pcap.gz"), toPath: d.appendingPathComponent("2.gz").path)
+        let both = try await Sockeye.run(["analyze", "--format", "json", TestEnvironment.fixture("tcp-many-concurrent.pcap").path,
+                                          TestEnvironment.fixture("ipv6-tcp-udp.pcap").path])
+        let dir = try await Sockeye.run(["analyze", "--format", "json", d.path])
+        #expect(dir.status == 0)
+        #expect(dir.stdout == both.stdout)
+    }
+
+    @Test("a truncated .gz/.zst/.lz4: the records before the damage, one damage line, exit 65")
+    func truncatedCompressed() async throws {
+        let s = try Scratch("truncated")
+        defer { s.remove() }
+        let plain = try DataSafetyTests.manyFlows(count: 30_000, name: "sockeye-inputs-flows")
+        defer { unlink(plain.path) }
+        let full = try await Sockeye.run(["analyze", "--format", "json", plain.path])
+        #expect(full.status == 0)
+        for (ext, tool) in Self.compressors {
+            let packed = s.path("flows.\(ext)"), cut = s.path("cut.\(ext)")
+            let tool = ext == "lz4" ? "lz4 -q -B4 -c" : tool   // 64 KiB blocks: a cut file still holds whole ones
+            let made = try await Self.shell("\(tool) '\(plain.path)' > '\(packed)' && head -c $(( $(wc -c < '\(packed)') / 2 )) '\(packed)' > '\(cut)'")
+            try #require(made.status == 0, "\(tool): \(made.stderrText)")
+            let name = ["gz": "gzip", "zst": "zstd", "lz4": "lz4"][ext]!
+            for r in [try await Sockeye.run(["analyze", "--format", "json", cut]),
+                      try await Self.shell("cat '\(cut)' | \"$S\" analyze --format json -")] {
+                #expect(r.status == 65, "\(ext)")
+                #expect(r.stderrLines.count == 1, "\(ext)")
+                #expect(r.stderrText.contains("truncated \(name) data: the compressed stream ends early (after "), "\(ext): \(r.stderrText)")
+                #expect(!r.looksLikeCrash)
+                #expect(r.stdoutLines.count > 1000 && r.stdoutLines.count < full.stdoutLines.count, "\(ext)")
+                #expect(r.stdoutLines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") })
+            }
+        }
+    }
 }
