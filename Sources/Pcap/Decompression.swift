@@ -167,8 +167,8 @@ final class LZ4Decoder: StreamDecoder {
 /// a fixed pool of large chunks cycles between a free list and a FIFO of filled chunks, so the
 /// producer runs at most ``depth`` chunks ahead and memory stays fixed.
 final class ChunkHandoff: @unchecked Sendable {
-    static let chunkSize = 1 << 20
-    static let depth = 4
+    static let chunkSize = 256 << 10
+    static let depth = 8
 
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let changed: UnsafeMutablePointer<pthread_cond_t>
@@ -277,8 +277,8 @@ enum CompressedInput: Sendable {
 
 /// Decompressed bytes of a gzip, zstd or lz4 stream, produced on a thread of their own.
 ///
-/// The thread reads the compressed input in 1 MiB blocks and decompresses into 1 MiB chunks
-/// handed over through ``ChunkHandoff`` (at most four ahead); ``read(into:capacity:)`` copies
+/// The thread reads the compressed input in 1 MiB blocks and decompresses into 256 KiB chunks
+/// handed over through ``ChunkHandoff`` (at most eight ahead); ``read(into:capacity:)`` copies
 /// them out on the reader's thread. Damage in the compressed data (a truncated file, a corrupt
 /// block, a bad checksum) ends the stream after every byte decoded before it, with ``failure``
 /// set; nothing traps.

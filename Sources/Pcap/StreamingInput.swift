@@ -82,6 +82,7 @@ final class StreamingInput {
     private(set) var final = false
 
     static let initialCapacity = 4 << 20
+    static let readSize = 256 << 10
 
     init(source: ByteStream) {
         self.source = source
@@ -100,7 +101,8 @@ final class StreamingInput {
             buffer = bigger
             capacity *= 2
         }
-        let n = source.read(into: buffer + filled, capacity: capacity - filled)
+        // At most `readSize` a time: the bytes are still in cache when the cursor parses them.
+        let n = source.read(into: buffer + filled, capacity: min(capacity - filled, Self.readSize))
         if n == 0 { final = true }
         filled += n
     }
