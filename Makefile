@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT      ?= swift
 DEMO_FILE  ?= Fixtures/tcp-handshake-data-fin.pcap
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_DEPS   := libpcap-dev libssl-dev tcpdump tshark
+APT_DEPS   := libpcap-dev libssl-dev zlib1g-dev libzstd-dev liblz4-dev tcpdump tshark gzip zstd lz4
 BENCH_DIR  ?= /tmp/sockeye-bench
 
 PREFIX     ?= /usr/local
@@ -13,11 +13,18 @@ MAN_PAGE   := .build/plugins/GenerateManual/outputs/sockeye/sockeye.1
 
 .PHONY: deps demo test build release bench bench-large bench-smoke fuzz fuzz-smoke fuzz-replay clean install uninstall install-check docs
 
-## Install system packages the build and tests need (libpcap and libcrypto headers; tcpdump and tshark as test oracles).
+## Install system packages the build and tests need (libpcap, libcrypto, zlib, libzstd, liblz4 headers; tcpdump and
+## tshark as test oracles; gzip, zstd, lz4 to compress fixtures in the tests).
 deps:
 	@missing=""; \
 	pkg-config --exists libpcap 2>/dev/null || missing="$$missing libpcap-dev"; \
 	pkg-config --exists libcrypto 2>/dev/null || missing="$$missing libssl-dev"; \
+	pkg-config --exists zlib 2>/dev/null || missing="$$missing zlib1g-dev"; \
+	pkg-config --exists libzstd 2>/dev/null || missing="$$missing libzstd-dev"; \
+	pkg-config --exists liblz4 2>/dev/null || missing="$$missing liblz4-dev"; \
+	command -v gzip    >/dev/null 2>&1 || missing="$$missing gzip"; \
+	command -v zstd    >/dev/null 2>&1 || missing="$$missing zstd"; \
+	command -v lz4     >/dev/null 2>&1 || missing="$$missing lz4"; \
 	command -v tcpdump >/dev/null 2>&1 || missing="$$missing tcpdump"; \
 	command -v tshark  >/dev/null 2>&1 || missing="$$missing tshark"; \
 	if [ -n "$$missing" ]; then \

@@ -29,8 +29,14 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
         ),
+        // Compressed captures (gzip, zstd, lz4 frame), decompressed by the kept C libraries.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        // fopencookie(3): libpcap reads a decompressed or partly consumed stream.
+        .target(name: "CStdioCookie"),
         .target(name: "PacketCodec"),
-        .target(name: "Pcap", dependencies: ["CPcap"]),
+        .target(name: "Pcap", dependencies: ["CPcap", "CZlib", "CZstd", "CLZ4", "CStdioCookie"]),
         .target(name: "FlowAnalysis", dependencies: ["PacketCodec"]),
         .target(name: "Reports", dependencies: ["PacketCodec", "FlowAnalysis", "CLibcrypto"]),
         // Capture source -> decode -> analyze on two threads, with back-pressure and payload policies.

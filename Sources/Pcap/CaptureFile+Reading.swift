@@ -66,22 +66,52 @@ extension CaptureFile {
     internal func end(status: Int32) throws(CaptureError) -> PacketRecord? {
         switch status {
         case PCAP_ERROR_BREAK:   // -2: no more packets in the savefile
+            // A stream that ended with damage (compressed data cut short) is not a clean end.
+            if let failure = source?.failure { return try fail(failure) }
             state.pointee.ending = .endOfFile
             return nil
         default:                 // -1 (or an impossible value): the file is damaged
-            let reason = handle.map(PcapSupport.lastError) ?? "unknown libpcap error"
+            let reason = source?.failure ?? handle.map(PcapSupport.lastError) ?? "unknown libpcap error"
             return try fail(reason)
         }
     }
 
-    /// The in-memory reader stopped: the end of the data, or damage.
+    /// The in-memory reader stopped: the end of the data, or damage, or (for a stream) the end
+    /// of the bytes buffered so far.
     @usableFromInline
     internal func endOfMemory() throws(CaptureError) -> PacketRecord? {
+        if let streaming {
+            if let record = refill(streaming) {
+                state.pointee.delivered &+= 1
+                return record
+            }
+            // The stream's own damage (decompression, read error) explains a record cut short.
+            if let failure = streaming.source.failure { return try fail(failure) }
+        }
         guard let reason = cursor?.pointee.damage ?? pcapng?.pointee.damage else {
             state.pointee.ending = .endOfFile
             return nil
         }
         return try fail(reason)
+    }
+
+    /// While the cursor needs more data: moves the unread bytes to the front of the buffer,
+    /// reads more and retries. nil when the cursor stops for good (end or damage).
+    private func refill(_ input: StreamingInput) -> PacketRecord? {
+        if let cursor {
+            while cursor.pointee.needsMore {
+                input.refill(from: cursor.pointee.offset)
+                cursor.pointee.rebase(input.buffer, size: input.filled, final: input.final)
+                if let record = cursor.pointee.next() { return record }
+            }
+        } else if let pcapng {
+            while pcapng.pointee.needsMore {
+                input.refill(from: pcapng.pointee.offset)
+                pcapng.pointee.rebase(input.buffer, size: input.filled, final: input.final)
+                if let record = pcapng.pointee.next() { return record }
+            }
+        }
+        return nil
     }
 
     private func fail(_ reason: String) throws(CaptureError) -> PacketRecord? {

@@ -25,11 +25,19 @@ import Darwin
 ///   read-only (`mmap(2)`) and its records are parsed in Swift straight from the mapping (see
 ///   `ClassicPcapCursor`): no `read(2)` copy and no copy into libpcap's buffer. Its records,
 ///   damage reports and messages are libpcap's, checked by a differential test and a fuzz target;
-/// - everything else (pcapng, filters, standard input, unusual versions and link types) goes
+/// - a pcapng file read without a filter is mapped and parsed the same way (``PcapNGCursor``);
+/// - standard input, pipes and other non-regular files, and compressed captures (gzip, zstd,
+///   lz4 frame; detected by their magic bytes, not the name; decompressed on a thread of their
+///   own, see ``Compression``) are read in large blocks into a buffer the same Swift cursors
+///   parse in place (``StreamingInput``);
+/// - everything else (filters, unusual versions and link types) goes
 ///   through `fopen(3)` + `setvbuf(3)` with a large buffer (at least 128 KiB) +
-///   `pcap_fopen_offline_with_tstamp_precision(3PCAP)`. `reader: .libpcap` forces this path.
+///   `pcap_fopen_offline_with_tstamp_precision(3PCAP)` (for a stream: a stdio stream over its
+///   bytes, `fopencookie(3)`). `reader: .libpcap` forces this path.
 ///
-/// The path `-` reads standard input.
+/// The path `-` reads standard input. Damage in compressed data (a truncated `.gz`, a corrupt
+/// zstd frame) ends reading like damage in the capture: every packet before it is delivered,
+/// then ``CaptureError/damaged(path:reason:packetsRead:)`` with the decompressor's reason.
 ///
 /// - Important: a mapped file that another process truncates while it is being read raises
 ///   `SIGBUS` (as with any `mmap` reader). Read a capture that is still being written with
@@ -63,9 +71,13 @@ public final class CaptureFile {
     public let minorVersion: Int
     /// The BPF filter applied inside libpcap's read loop, if any.
     public let filter: String?
-    /// Whether records are parsed in Swift from memory (a mapping or the given bytes) rather
-    /// than read through libpcap.
+    /// Whether records are parsed in Swift from memory (a mapping, the given bytes or a stream's
+    /// buffer) rather than read through libpcap.
     public var readsFromMemory: Bool { cursor != nil || pcapng != nil }
+
+    /// The compression the file was stored with (detected from its first bytes), nil for a
+    /// plain capture.
+    public var compression: Compression? { source?.compression }
 
     /// Every pcapng Interface Statistics Block read so far, in file order (empty for classic
     /// pcap and for pcapng read through libpcap).
@@ -92,6 +104,10 @@ public final class CaptureFile {
     private let readBuffer: UnsafeMutableRawPointer?
     /// The file mapping or the owned copy of the bytes, released in `deinit`.
     private let memory: Memory
+    /// For a stream read by the Swift cursors: the buffer they parse (refilled at their end).
+    internal let streaming: StreamingInput?
+    /// For a stream (either reader): where its bytes come from (progress, damage).
+    internal let source: ByteStream?
 
     @usableFromInline
     internal struct ReadState {
@@ -122,6 +138,8 @@ public final class CaptureFile {
         var readBuffer: UnsafeMutableRawPointer? = nil
         var memory: Memory = .none
         var size: Int64 = 0
+        var streaming: StreamingInput? = nil
+        var source: ByteStream? = nil
     }
 
     private init(path: String, filter: String?, opened: Opened) {
@@ -132,6 +150,8 @@ public final class CaptureFile {
         self.readBuffer = opened.readBuffer
         self.memory = opened.memory
         self.fileSize = opened.size
+        self.streaming = opened.streaming
+        self.source = opened.source
         state = .allocate(capacity: 1)
         state.initialize(to: ReadState())
         if let handle = opened.handle {
@@ -184,8 +204,20 @@ public final class CaptureFile {
     ///   if `filter` does not compile.
     public convenience init(path: String, filter: String? = nil, readBufferSize: Int = 1 << 20,
                             reader: Reader = .automatic) throws(CaptureError) {
-        // `-` reads a private duplicate of descriptor 0, so closing it leaves stdin alone.
-        guard let stream = path == "-" ? Self.openStandardInput() : fopen(path, "rb") else {
+        if path == "-" {
+            // A private duplicate of descriptor 0, so closing it leaves stdin alone.
+            let descriptor = dup(STDIN_FILENO)
+            guard descriptor >= 0 else {
+                throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: errno))
+            }
+            var opened = try Self.openStream(descriptor: descriptor, path: path, filter: filter, reader: reader,
+                                             bufferSize: readBufferSize)
+            var status = stat()
+            if fstat(STDIN_FILENO, &status) == 0, status.st_mode & S_IFMT == S_IFREG { opened.size = Int64(status.st_size) }
+            self.init(path: path, filter: filter, opened: opened)
+            return
+        }
+        guard let stream = fopen(path, "rb") else {
             throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: errno))
         }
 
@@ -202,8 +234,22 @@ public final class CaptureFile {
             if kind == S_IFREG { size = Int64(status.st_size); regular = true }
         }
 
-        // Standard input is never mapped: a redirected file may already be partly read.
-        if reader == .automatic, filter == nil, regular, path != "-", size >= 24,
+        // Pipes, FIFOs, devices and compressed files are read as streams.
+        var magic: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        let compressed = regular && size >= 4 && pread(fileno(stream), &magic, 4, 0) == 4
+            && withUnsafeBytes(of: magic, { Compression.detect($0) }) != nil
+        if !regular || compressed {
+            let descriptor = dup(fileno(stream))
+            fclose(stream)
+            guard descriptor >= 0 else { throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: errno)) }
+            var opened = try Self.openStream(descriptor: descriptor, path: path, filter: filter, reader: reader,
+                                             bufferSize: readBufferSize)
+            opened.size = size
+            self.init(path: path, filter: filter, opened: opened)
+            return
+        }
+
+        if reader == .automatic, filter == nil, size >= 24,
            let opened = Self.map(stream, size: Int(size)) {
             fclose(stream)   // the mapping stays valid
             self.init(path: path, filter: nil, opened: opened)
@@ -222,6 +268,15 @@ public final class CaptureFile {
     public convenience init(bytes: some Collection<UInt8>, name: String = "(memory)", filter: String? = nil,
                             reader: Reader = .automatic) throws(CaptureError) {
         let count = bytes.count
+        let copy = Array(bytes)
+        if let compression = copy.withUnsafeBytes({ Compression.detect($0) }) {
+            var opened = try Self.openStream(
+                source: DecompressingStream(input: .bytes(copy), compression: compression),
+                path: name, filter: filter, reader: reader, bufferSize: 0)
+            opened.size = Int64(count)
+            self.init(path: name, filter: filter, opened: opened)
+            return
+        }
         let owned = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 16)
         UnsafeMutableRawBufferPointer(start: owned, count: count).copyBytes(from: bytes)
         if reader == .automatic, filter == nil,
@@ -248,6 +303,69 @@ public final class CaptureFile {
         opened.memory = .owned(owned)
         opened.size = Int64(count)
         self.init(path: name, filter: filter, opened: opened)
+    }
+
+    /// A stream over `descriptor` (owned: closed when the file is): its first bytes tell whether
+    /// it is compressed; then ``openStream(source:path:filter:reader:bufferSize:)``.
+    private static func openStream(descriptor: Int32, path: String, filter: String?, reader: Reader,
+                                   bufferSize: Int) throws(CaptureError) -> Opened {
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            close(descriptor)
+            throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: EISDIR))
+        }
+        var prefix: [UInt8] = []
+        var bytes: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        while prefix.count < 4 {
+            let n = withUnsafeMutableBytes(of: &bytes) { posixRead(descriptor, $0.baseAddress!, 4 - prefix.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let reason = PcapSupport.describe(errno: errno)
+                close(descriptor)
+                throw .fileUnreadable(path: path, reason: reason)
+            }
+            if n == 0 { break }
+            withUnsafeBytes(of: bytes) { prefix += $0.prefix(n) }
+        }
+        let source: ByteStream
+        if let compression = prefix.withUnsafeBytes({ Compression.detect($0) }) {
+            source = DecompressingStream(input: .descriptor(descriptor, prefix: prefix), compression: compression)
+        } else {
+            source = DescriptorStream(descriptor: descriptor, prefix: prefix)
+        }
+        return try openStream(source: source, path: path, filter: filter, reader: reader, bufferSize: bufferSize)
+    }
+
+    /// Reads the header of a stream: the Swift cursors parse it when it is a file they handle and
+    /// there is no filter; libpcap reads it otherwise (through a stdio stream over its bytes).
+    private static func openStream(source: ByteStream, path: String, filter: String?, reader: Reader,
+                                   bufferSize: Int) throws(CaptureError) -> Opened {
+        let input = StreamingInput(source: source)
+        input.readHeader()
+        if reader == .automatic, filter == nil {
+            if var cursor = ClassicPcapCursor(base: input.buffer, size: input.filled, releasesPages: false) {
+                cursor.final = input.final
+                return Opened(cursor: cursor, streaming: input, source: source)
+            }
+            if var ng = PcapNGCursor(base: input.buffer, size: input.filled) {
+                ng.final = input.final
+                return Opened(pcapng: ng, streaming: input, source: source)
+            }
+        }
+        guard let stream = input.stdioStream() else {
+            throw .fileUnreadable(path: path, reason: PcapSupport.describe(errno: errno))
+        }
+        do throws(CaptureError) {
+            var opened = try openLibpcap(stream, path: path, filter: filter, bufferSize: bufferSize)
+            opened.source = source
+            return opened
+        } catch {
+            if let failure = source.failure { throw .damaged(path: path, reason: failure, packetsRead: 0) }
+            if let compression = source.compression, case .notACaptureFile(_, let reason) = error {
+                throw .notACaptureFile(path: path, reason: "\(compression.rawValue)-compressed data: \(reason)")
+            }
+            throw error
+        }
     }
 
     /// Maps a regular file and returns a memory reader for it, or nil (nothing mapped) when it
@@ -317,24 +435,12 @@ public final class CaptureFile {
 
     /// The current read offset in the file, for progress reporting; 0 if unknown.
     public var bytesRead: Int64 {
+        if let source { return source.bytesRead }
         if let cursor { return Int64(cursor.pointee.offset) }
         if let pcapng { return Int64(pcapng.pointee.offset) }
         guard let stream else { return 0 }
         let offset = ftell(stream)
         return offset < 0 ? 0 : Int64(offset)
-    }
-
-    /// `fdopen(dup(0))`: a stream of our own over standard input.
-    private static func openStandardInput() -> UnsafeMutablePointer<FILE>? {
-        let descriptor = dup(STDIN_FILENO)
-        guard descriptor >= 0 else { return nil }
-        guard let stream = fdopen(descriptor, "rb") else {
-            let saved = errno
-            close(descriptor)
-            errno = saved
-            return nil
-        }
-        return stream
     }
 
     /// Maps a `pcap_fopen_offline` errbuf message to an error case.

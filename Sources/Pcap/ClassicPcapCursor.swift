@@ -24,9 +24,9 @@ import Darwin
 /// compare this reader with libpcap record by record and message by message.
 @usableFromInline
 internal struct ClassicPcapCursor {
-    /// The whole file.
-    @usableFromInline let base: UnsafeRawPointer
-    @usableFromInline let size: Int
+    /// The whole file (for a stream: the bytes buffered so far, see ``final``).
+    @usableFromInline var base: UnsafeRawPointer
+    @usableFromInline var size: Int
     /// Where the next record header starts.
     @usableFromInline var offset: Int
     @usableFromInline let swapped: Bool
@@ -42,6 +42,11 @@ internal struct ClassicPcapCursor {
     @usableFromInline var damage: String?
     /// For mappings: releases the pages behind the read position (``PageAdvisor``).
     @usableFromInline var pages: PageAdvisor?
+    /// False while more data may follow ``size`` (a stream being read, ``StreamingInput``): a
+    /// record cut short by the end of the data then sets ``needsMore`` instead of ``damage``.
+    @usableFromInline var final = true
+    /// Set (with `final` false) when the next record is not wholly in the data yet.
+    @usableFromInline var needsMore = false
 
     /// libpcap's `max_snaplen_for_dlt` for the link types read here (`MAXIMUM_SNAPLEN`).
     static let maximumCaptureLength = 262_144
@@ -78,6 +83,16 @@ internal struct ClassicPcapCursor {
         self.fastLimit = min(snapshot, Self.maximumCaptureLength)
         self.linkType = dlt
         self.pages = releasesPages ? PageAdvisor(base: base, size: size) : nil
+    }
+
+    /// Moves the cursor to data at `base` whose first byte is the one at the old ``offset``
+    /// (a stream's buffer after it was compacted and refilled).
+    mutating func rebase(_ newBase: UnsafeRawPointer, size newSize: Int, final isFinal: Bool) {
+        base = newBase
+        size = newSize
+        offset = 0
+        final = isFinal
+        needsMore = false
     }
 
     /// The DLT libpcap reports for an on-disk LINKTYPE value (`linktype_to_dlt`), for the link
@@ -145,6 +160,7 @@ internal struct ClassicPcapCursor {
     /// The end of the data, or a record header cut short.
     @usableFromInline
     mutating func end() -> PacketRecord? {
+        if !final { needsMore = true; return nil }
         let left = size - offset
         if left > 0 {
             damage = "truncated dump file; tried to read \(Self.recordHeaderLength) header bytes, only got \(left)"
@@ -164,6 +180,7 @@ internal struct ClassicPcapCursor {
                 : "invalid packet capture length \(captured), bigger than maximum of \(Self.maximumCaptureLength)"
             return nil
         }
+        if !final, available < Int(captured) { needsMore = true; return nil }
         if Int(captured) > snapshot {
             // libpcap reads the first `snapshot` bytes, discards the rest and reports `snapshot`.
             if available < snapshot {

@@ -26,8 +26,9 @@
 /// load is checked against the block's length first, and the block's length against the data.
 @usableFromInline
 internal struct PcapNGCursor {
-    @usableFromInline let base: UnsafeRawPointer
-    @usableFromInline let size: Int
+    /// The data (for a stream: the bytes buffered so far, see ``final``).
+    @usableFromInline var base: UnsafeRawPointer
+    @usableFromInline var size: Int
     /// Where the next block starts.
     @usableFromInline var offset: Int
     /// Whether the current section is in the other byte order.
@@ -38,6 +39,11 @@ internal struct PcapNGCursor {
     @usableFromInline var damage: String?
     /// For mappings: releases the pages behind the read position (``PageAdvisor``).
     @usableFromInline var pages: PageAdvisor?
+    /// False while more data may follow ``size`` (a stream being read, ``StreamingInput``): a
+    /// block cut short by the end of the data then sets ``needsMore`` instead of ``damage``.
+    @usableFromInline var final = true
+    /// Set (with `final` false) when the next block is not wholly in the data yet.
+    @usableFromInline var needsMore = false
     /// The first section's first interface (``CaptureFile/linkType`` keeps meaning it).
     var firstLinkType: Int32 = 1
     var firstSnapshot: Int = PcapNGCursor.maximumCaptureLength
@@ -118,6 +124,30 @@ internal struct PcapNGCursor {
     func load16(_ at: Int) -> UInt16 { ClassicPcapCursor.load(base, at, as: UInt16.self, swapped: swapped) }
     @inlinable @inline(__always)
     func load64(_ at: Int) -> UInt64 { ClassicPcapCursor.load(base, at, as: UInt64.self, swapped: swapped) }
+
+    /// Whether the SHB at `at` is valid so far but not wholly in the data (a stream: read more).
+    func sectionIncomplete(at: Int) -> Bool {
+        let left = size - at
+        if left < 28 { return true }
+        let magic = base.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)
+        let raw = base.loadUnaligned(fromByteOffset: at + 4, as: UInt32.self)
+        let length: Int
+        if magic == Self.byteOrderMagic { length = Int(raw) }
+        else if magic == Self.byteOrderMagic.byteSwapped { length = Int(raw.byteSwapped) }
+        else { return false }
+        return length >= 28 && length % 4 == 0 && length <= Self.maximumBlock && length > left
+    }
+
+    /// Moves the cursor to data at `base` whose first byte is the one at the old ``offset``
+    /// (a stream's buffer after it was compacted and refilled).
+    mutating func rebase(_ newBase: UnsafeRawPointer, size newSize: Int, final isFinal: Bool) {
+        base = newBase
+        size = newSize
+        offset = 0
+        final = isFinal
+        needsMore = false
+        lastOptions = (0, 0)
+    }
 
     /// Reads the SHB at `at`: sets the byte order, forgets the interfaces and moves past it.
     /// Returns a damage message, or nil.
@@ -226,10 +256,12 @@ internal struct PcapNGCursor {
         while true {
             let at = offset
             let left = size - at
-            if left == 0 { return nil }
+            if left == 0 { if !final { needsMore = true }; return nil }
+            if left < 8, !final { needsMore = true; return nil }
             if left < 8 { return fail("truncated pcapng dump file; tried to read 8 bytes, only got \(left)") }
             let type = load32(at)
             if type == Self.sectionHeader {
+                if !final, sectionIncomplete(at: at) { needsMore = true; return nil }
                 if let message = section(at: at) { return fail(message) }
                 continue
             }
@@ -242,6 +274,7 @@ internal struct PcapNGCursor {
             }
             if length > Self.maximumBlock { return fail("pcapng block size \(length) > maximum \(Self.maximumBlock)") }
             if length > left {
+                if !final { needsMore = true; return nil }
                 return fail("truncated pcapng dump file; tried to read \(length - 8) bytes, only got \(left - 8)")
             }
             let body = at + 8, end = at + length - 4

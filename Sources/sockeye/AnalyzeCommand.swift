@@ -38,7 +38,8 @@ struct Analyze: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek, csv }
 
-    @Argument(help: "pcap or pcapng files ('-' reads standard input).", completion: .file())
+    @Argument(help: "pcap or pcapng files, or directories of them ('-' reads standard input).",
+              completion: .file())
     var files: [String]
 
     @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)), applied inside libpcap.")
@@ -82,17 +83,12 @@ struct Analyze: ParsableCommand {
     }
 
     func run() throws {
-        // Open every input first: a missing file or a bad filter fails before any output.
-        var captures: [CaptureFile] = []
-        for path in files {
-            do {
-                captures.append(try CaptureFile(path: path, filter: filter))
-            } catch {
-                throw failure(reporting: error)
-            }
-        }
+        // Open every input first (InputFiles: directories, skipped files, the same file twice);
+        // a bad filter or no readable input fails before any output.
+        let inputs = try InputFiles.open(files, filter: filter)
+        let captures = inputs.captures
 
-        let outputFile = try OutputFile.forCommand(output, inputs: files) { "refusing to write the output over an input: \(output ?? "") is \($0)" }
+        let outputFile = try OutputFile.forCommand(output, inputs: inputs.paths) { "refusing to write the output over an input: \(output ?? "") is \($0)" }
         let descriptor = outputFile?.descriptor ?? 1
         // A closed pipe (`sockeye analyze … | head`) becomes EPIPE on write, not a signal.
         signal(SIGPIPE, SIG_IGN)
@@ -136,8 +132,9 @@ struct Analyze: ParsableCommand {
         }
         if let first = errors.first {
             for error in errors { writeToStandardError(error.description) }
-            throw ExitCode(first.exitCode)
+            throw ExitCode(inputs.skippedExitCode ?? first.exitCode)
         }
+        if let skipped = inputs.skippedExitCode { throw ExitCode(skipped) }
         if let wanted, !sink.sawRecord {
             writeToStandardError("sockeye: no flow with uid \(wanted)")
             throw ExitCode(1)
