@@ -38,6 +38,9 @@ public enum Defect: UInt8, CaseIterable, Sendable, BitwiseCopyable, CustomString
     case udpLengthInvalid
     case udpLengthExceedsPayload
     case udpZeroChecksumIPv6
+    // Encapsulation (issue 11): appended, so earlier defects keep their order in JSON.
+    /// More than `PacketDecoder.maxTunnelDepth` tunnels.
+    case encapsulationTooDeep
 
     /// Stable dotted name, e.g. `tcp.data_offset_beyond_capture`.
     public var name: String {
@@ -72,6 +75,7 @@ public enum Defect: UInt8, CaseIterable, Sendable, BitwiseCopyable, CustomString
         case .udpLengthInvalid: "udp.length_invalid"
         case .udpLengthExceedsPayload: "udp.length_exceeds_payload"
         case .udpZeroChecksumIPv6: "udp.zero_checksum_ipv6"
+        case .encapsulationTooDeep: "encap.too_deep"
         }
     }
 
