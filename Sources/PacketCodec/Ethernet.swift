@@ -132,6 +132,7 @@ extension PacketDecoder {
     func decodeEthernet(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
         let o = c.offset
         let outermost = o == 0
+        guard outermost || c.end - o >= EthernetHeader.headerLength else { p.defects.insert(.linkTruncated); return nil }
         var defect: Defect?
         let eth = EthernetHeader.parse(b, at: o, defect: &defect)
         if outermost { p.ethernet = eth }

@@ -20,6 +20,10 @@ enum NextLayer {
         }
         if classic { return nil }
         switch t {
+        case EtherType.mplsUnicast, EtherType.mplsMulticast: return .mpls          // RFC 3032 §5
+        case EtherType.pppoeSession: return .pppoe                                 // RFC 2516 §5
+        case EtherType.pppoeDiscovery: return .pppoeDiscovery                      // RFC 2516 §5
+        case EtherType.transparentEthernet: return .ethernet                       // Geneve / NVGRE
         default: return nil
         }
     }
@@ -36,6 +40,9 @@ enum NextLayer {
         }
         if classic { return nil }
         switch proto {
+        case IPProtocol.ipv4: return .ipv4                   // RFC 2003 (4in4, 4in6)
+        case IPProtocol.ipv6: return .ipv6                   // RFC 4213 (6in4), RFC 2473 (6in6)
+        case IPProtocol.gre: return .gre                     // RFC 2784
         default: return nil
         }
     }
@@ -50,6 +57,13 @@ enum NextLayer {
     @inline(__always)
     static func udpPort(_ port: UInt16) -> LayerKind? {
         switch port {
+        case 4789, 8472: return .vxlan       // RFC 7348 §5; 8472 = Linux's pre-IANA default
+        case 4790: return .vxlanGPE          // draft-ietf-nvo3-vxlan-gpe
+        case 6081: return .geneve            // RFC 8926 §3.3
+        case 2152: return .gtpu              // 3GPP TS 29.281 §4.4.2.3
+        case 3544: return .teredo            // RFC 4380 §4
+        case 6635: return .mpls              // RFC 7510 §3 (MPLS-in-UDP)
+        case 4754: return .gre               // RFC 8086 §3 (GRE-in-UDP)
         default: return nil
         }
     }
