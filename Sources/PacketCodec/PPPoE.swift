@@ -2,7 +2,7 @@
 /// (0x00 session data; discovery PADI 0x09, PADO 0x07, PADR 0x19, PADS 0x65, PADT 0xa7),
 /// session id 2..<4, length 4..<6 (the payload after these 6 bytes). A session-stage payload
 /// (EtherType 0x8864) starts with a PPP protocol field (RFC 1661 §2; 0x0021 IPv4, 0x0057
-/// IPv6), kept here as `pppProtocol`. Nothing traps.
+/// IPv6; one byte when compressed, §6.5), kept here as `pppProtocol`. Nothing traps.
 public struct PPPoEHeader: Hashable, Sendable, BitwiseCopyable {
     public enum Field {
         public static let versionType = 0
@@ -21,6 +21,12 @@ public struct PPPoEHeader: Hashable, Sendable, BitwiseCopyable {
     public var payloadLength: UInt16 = 0
     /// PPP protocol of a session-stage frame (nil for discovery).
     public var pppProtocol: UInt16?
+    /// The PPP protocol field is sent in one byte (protocol-field compression, RFC 1661 §6.5:
+    /// an odd first byte).
+    public var protocolCompressed = false
+
+    /// Bytes of this header on the wire: 6, plus the 1- or 2-byte PPP protocol field.
+    public var length: Int { Self.length + (pppProtocol == nil ? 0 : (protocolCompressed ? 1 : 2)) }
 
     public init(sessionID: UInt16, code: UInt8 = 0, pppProtocol: UInt16? = 0x0021) {
         self.sessionID = sessionID
@@ -29,8 +35,17 @@ public struct PPPoEHeader: Hashable, Sendable, BitwiseCopyable {
     }
 
     public static func parse(_ b: UnsafeRawBufferPointer, at o: Int, session: Bool) -> PPPoEHeader? {
-        guard o >= 0, b.count >= o + (session ? 8 : 6) else { return nil }
-        var h = PPPoEHeader(sessionID: b.u16(o + 2), code: b.u8(o + 1), pppProtocol: session ? b.u16(o + 6) : nil)
+        guard o >= 0, b.count >= o + (session ? 7 : 6) else { return nil }
+        var h = PPPoEHeader(sessionID: b.u16(o + 2), code: b.u8(o + 1), pppProtocol: nil)
+        if session {
+            if b.u8(o + 6) & 1 != 0 {
+                h.pppProtocol = UInt16(b.u8(o + 6))
+                h.protocolCompressed = true
+            } else {
+                guard b.count >= o + 8 else { return nil }
+                h.pppProtocol = b.u16(o + 6)
+            }
+        }
         h.versionType = b.u8(o)
         h.payloadLength = b.u16(o + 4)
         return h
@@ -42,9 +57,11 @@ public struct PPPoEHeader: Hashable, Sendable, BitwiseCopyable {
         bytes.append(versionType)
         bytes.append(code)
         bytes.appendBigEndian(sessionID)
-        let covered = payloadLength + (pppProtocol != nil ? 2 : 0)
+        let covered = payloadLength + length - Self.length
         bytes.appendBigEndian(fixLengths ? UInt16(truncatingIfNeeded: covered) : self.payloadLength)
-        if let pppProtocol { bytes.appendBigEndian(pppProtocol) }
+        if let pppProtocol {
+            if protocolCompressed { bytes.append(UInt8(truncatingIfNeeded: pppProtocol)) } else { bytes.appendBigEndian(pppProtocol) }
+        }
     }
 }
 
@@ -55,13 +72,13 @@ extension PacketDecoder {
     @inline(never)
     func decodePPPoESession(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
         let o = c.offset
-        guard c.end - o >= 8, let h = PPPoEHeader.parse(b, at: o, session: true) else {
+        guard c.end - o >= 7, let h = PPPoEHeader.parse(b, at: o, session: true), c.end - o >= h.length else {
             p.defects.insert(.pppoeTruncated); return nil
         }
         let end = o + PPPoEHeader.length + Int(h.payloadLength)
         if end > c.end { p.defects.insert(.pppoeLengthExceedsFrame) } else { c.end = end }
-        p.layers.append(.pppoe, offset: o, length: 8)
-        c.offset = o + 8
+        p.layers.append(.pppoe, offset: o, length: h.length)
+        c.offset = o + h.length
         if !c.flatIP { p.payloadOffset = c.offset; p.payloadLength = max(0, c.end - c.offset) }
         guard c.end >= c.offset, let pppProtocol = h.pppProtocol else { return nil }
         return NextLayer.pppProtocol(pppProtocol)

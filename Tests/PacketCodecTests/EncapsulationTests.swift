@@ -337,11 +337,21 @@ struct EncapsulationTests {
             #expect(p.defects.isEmpty)
             #expect(p.layers.kinds == [.ethernet, .pppoe, proto == 0x21 ? .ipv4 : .ipv6, .tcp])
             #expect(p.tcp?.checksumStatus == .good && p.networkOffset == 22 && p.encapsulation.depth == 0)
+            #expect(p.layers[1].length == 8)
             #expect(Array(f[14..<22]) == [0x11, 0x00, 0x12, 0x34, UInt8((inner.count + 2) >> 8), UInt8((inner.count + 2) & 0xff),
                                           0x00, UInt8(proto)])
             #expect(reemitEncapsulationHeaders(f, p) == 1)
             checkPrefixes(f)
         }
+        // Protocol-field compression (RFC 1661 §6.5): 0x21 in one byte.
+        var c = PPPoEHeader(sessionID: 0x3d, pppProtocol: 0x21)
+        c.protocolCompressed = true
+        var cs: [UInt8] = []
+        c.emit(into: &cs, payloadLength: innerDatagram().count)
+        let cf = ethernet(EtherType.pppoeSession, cs + innerDatagram())
+        let cp = decode(cf)
+        #expect(cs.count == 7 && cp.defects.isEmpty && cp.layers.kinds == [.ethernet, .pppoe, .ipv4, .tcp] && cp.layers[1].length == 7)
+        #expect(reemitEncapsulationHeaders(cf, cp) == 1)
         var padi: [UInt8] = []
         PPPoEHeader(sessionID: 0, code: 0x09, pppProtocol: nil).emit(into: &padi, payloadLength: 4)
         let d = decode(ethernet(EtherType.pppoeDiscovery, padi + [0x01, 0x01, 0x00, 0x00]))
