@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crafted/verbose-fields.pcap: one Ethernet frame per header field that `packets -v`
+"""Writes packets/verbose-fields.pcap: one Ethernet frame per header field that `packets -v`
 prints differently from the default line (compared with `tcpdump -v` in PacketsCommandTests).
 
     python3 Fixtures/scripts/craft-verbose.py --out Fixtures
@@ -28,13 +28,13 @@ def ipv6(src, dst, nxt, payload, tclass=0, flow=0, hlim=64):
     return struct.pack("!IHBB", 0x60000000 | tclass << 20 | flow, len(payload), nxt, hlim) + ip6(src) + ip6(dst) + payload
 
 
-def tcp(src, dst, flags, payload=b"", final_dst=None, bad=False, urg=0, **ip):
+def tcp(src, dst, flags, payload=b"", bad=False, urg=0, **ip):
     seg = tcp_seg(40100, 7000, 1000, 2000 if flags & ACK else 0, flags, payload,
-                  pseudo=lambda n: pseudo4(src, final_dst or dst, 6, n), bad_csum=bad)
+                  pseudo=lambda n: pseudo4(src, dst, 6, n), bad_csum=bad)
     if urg:
         seg = seg[:18] + struct.pack("!H", urg) + seg[20:]
         seg = seg[:16] + b"\0\0" + seg[18:]
-        c = csum(pseudo4(src, final_dst or dst, 6, len(seg)) + seg)
+        c = csum(pseudo4(src, dst, 6, len(seg)) + seg)
         seg = seg[:16] + struct.pack("!H", c) + seg[18:]
     return ipv4(src, dst, 6, seg, **ip)
 
@@ -62,12 +62,10 @@ def frames():
     # 7. Timestamp option with addresses (flag 1), one slot used, overflow count 2.
     ts_addr = struct.pack("!BBBB", 68, 20, 13, 0x21) + ip4("192.0.2.1") + struct.pack("!I", 777) + ip4("0.0.0.0") + struct.pack("!I", 0)
     f.append(tcp(CLI4, SRV4, SYN, opts=ts_addr, ident=7))
-    # 8. Loose source route to 203.0.113.5: tcpdump sums the TCP pseudo-header with the final
-    #    destination (ip_finddst); NOP + LSRR(7) = 8 bytes.
-    lsrr = b"\x01" + struct.pack("!BBB", 131, 7, 4) + ip4("203.0.113.5")
-    f.append(tcp(CLI4, SRV4, SYN, opts=lsrr, final_dst="203.0.113.5", ident=8))
-    # 9. Router alert with a value, then an unknown option 25 (length 4).
-    f.append(tcp(CLI4, SRV4, SYN, opts=struct.pack("!BBH", 148, 4, 1) + struct.pack("!BBH", 25, 4, 0), ident=9))
+    # 8. Security option (RFC 1108, type 130, 11 bytes) + EOL: tcpdump names it, prints no value.
+    f.append(tcp(CLI4, SRV4, SYN, opts=struct.pack("!BB", 130, 11) + bytes(9) + b"\x00", ident=8))
+    # 9. Router alert with a value, then NOPs.
+    f.append(tcp(CLI4, SRV4, SYN, opts=struct.pack("!BBH", 148, 4, 1) + b"\x01" * 4, ident=9))
     # 10. RST carrying text (RFC 9293 §3.6.1), longer than tcpdump's 30 bytes, with a control
     #     character and a high byte.
     f.append(tcp(CLI4, SRV4, RST | ACK, payload=b"reset\x01by\xe9peer: too many open connections", ident=10))
@@ -105,7 +103,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     a = ap.parse_args()
-    write(os.path.join(a.out, "crafted", "verbose-fields.pcap"), pcap_bytes(frames(), LINKTYPE_ETHERNET))
+    write(os.path.join(a.out, "packets", "verbose-fields.pcap"), pcap_bytes(frames(), LINKTYPE_ETHERNET))
 
 
 if __name__ == "__main__":

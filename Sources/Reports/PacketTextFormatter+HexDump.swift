@@ -13,7 +13,7 @@ import PacketCodec
 /// but a graphic ASCII character, 0x21–0x7e). `-x`/`-X` start at the network layer (after the
 /// link header and VLAN tags) and print nothing when nothing follows the link header;
 /// `-xx`/`-XX` start at the first captured byte. Only captured bytes are shown. A frame of a
-/// link type Sockeye does not decode is dumped whole, in hex and ASCII, with any of the four.
+/// link type Sockeye does not decode is dumped whole with any of the four.
 extension PacketTextFormatter {
     func writeHexDump(_ p: DecodedPacket, _ f: FrameBytes, _ out: OutputBuffer) {
         var start: Int
@@ -27,10 +27,10 @@ extension PacketTextFormatter {
             start = Self.cutShort(p) ? 0 : (p.networkOffset ?? f.end)
         case .hexWithLink, .hexASCIIWithLink: start = 0
         }
-        var ascii = options.hexDump == .hexASCII || options.hexDump == .hexASCIIWithLink
-        // A link type neither tool decodes: tcpdump dumps the whole frame in hex and ASCII
-        // whatever -x/-X asked for ("UNSUPPORTED" then the dump); so does Sockeye.
-        if case .unknown = p.linkType { start = 0; ascii = true }
+        let ascii = options.hexDump == .hexASCII || options.hexDump == .hexASCIIWithLink
+        // A link type neither tool decodes has no known link header: the dump starts at the
+        // first byte (tcpdump: "UNSUPPORTED", its own hex+ASCII dump, then the -x/-X dump from 0).
+        if case .unknown = p.linkType { start = 0 }
         guard start < f.end else { return }
         var offset = 0
         var at = start

@@ -19,12 +19,12 @@ struct UnsupportedLinkTypeTests {
         }
         let r = try await Sockeye.run(["analyze", file.path])
         #expect(r.status == 0, "\(r.stderrText)")
-        let packets = try #require(r.stdoutLines.first { $0.hasPrefix("  packets ") }, r.stdoutText)
+        let packets = try #require(r.stdoutLines.first { $0.hasPrefix("  packets ") }, "\(r.stdoutText)")
         #expect(packets == "  packets     10  (tcp 0  udp 0  other 10)  unsupported link type 147: 10", "\(packets)")
-        #expect(!r.stdoutText.contains("malformed"), r.stdoutText)
+        #expect(!r.stdoutText.contains("malformed"), "\(r.stdoutText)")
         // A file with real defects still says malformed, and no link-type note.
         let m = try await Sockeye.run(["analyze", TestEnvironment.fixture("malformed-packets.pcap").path])
-        #expect(m.stdoutText.contains("malformed ") && !m.stdoutText.contains("unsupported link type"), m.stdoutText)
+        #expect(m.stdoutText.contains("malformed ") && !m.stdoutText.contains("unsupported link type"), "\(m.stdoutText)")
     }
 
     @Test("two files of different unsupported link types are counted separately, in DLT order")
@@ -39,6 +39,6 @@ struct UnsupportedLinkTypeTests {
         try other.write(to: url)
         let r = try await Sockeye.run(["analyze", url.path, TestEnvironment.fixture(Self.fixture).path])
         #expect(r.status == 0, "\(r.stderrText)")
-        #expect(r.stdoutText.contains("(tcp 0  udp 0  other 20)  unsupported link type 147: 10  unsupported link type 148: 10"), r.stdoutText)
+        #expect(r.stdoutText.contains("(tcp 0  udp 0  other 20)  unsupported link type 147: 10  unsupported link type 148: 10"), "\(r.stdoutText)")
     }
 }

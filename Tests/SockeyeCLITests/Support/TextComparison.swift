@@ -39,7 +39,10 @@ enum TextNormalization {
     static func tcpdump(_ line: String) -> String {
         var s = line
         if let m = s.wholeMatch(of: tcpdumpApplication), let head = m.output[1].substring {
-            s = String(head)
+            // -v remarks after the length are not application decoding: RST data and ICMP's
+            // checksum verdict, which Sockeye -v prints too.
+            let rest = s[head.endIndex...]
+            if !(rest.hasPrefix(" [RST") || rest.hasPrefix(" [!RST") || rest.hasPrefix(" (wrong icmp cksum")) { s = String(head) }
         }
         // tcpdump pads some option names with two spaces (`tfo  cookiereq`).
         while s.contains("  ") { s = s.replacingOccurrences(of: "  ", with: " ") }
