@@ -94,7 +94,7 @@ public final class FlowAnalyzer {
     var tcpExtrasInUse: Int { table.tcpExtras.store.pointee.live }
 
     /// Feeds one packet. `time` is nanoseconds since the epoch; `bytes` is the captured frame
-    /// (used to read ICMP type/code).
+    /// (used to read ICMP type/code, and whole for an IP fragment, which is reassembled).
     public func process(_ packet: DecodedPacket, time: Int64, bytes: UnsafeRawBufferPointer) {
         withUnsafePointer(to: packet) { process(packetAt: $0, time: time, bytes: bytes) }
     }

@@ -19,10 +19,7 @@ func ipv4Fragments(_ datagram: [UInt8], cuts: [Int], id: UInt16 = 0x1234) -> [[U
         let more: UInt16 = k < cuts.count - 1 ? 0x2000 : 0
         let fo = more | UInt16(bounds[k] / 8)
         h[6] = UInt8(fo >> 8); h[7] = UInt8(fo & 0xff)
-        h[10] = 0; h[11] = 0
-        let sum = h.withUnsafeBytes { InternetChecksum.fieldValue(forSum: InternetChecksum.sum($0)) }
-        h[10] = UInt8(sum >> 8); h[11] = UInt8(sum & 0xff)
-        out.append(h + piece)
+        out.append((h + piece).withIPv4HeaderChecksum())
     }
     return out
 }
@@ -134,10 +131,7 @@ func ipv6Fragments(_ datagram: [UInt8], cuts: [Int], id: UInt32 = 0xdead_beef) -
         var t = Trace()
         var last = ipv4Fragments(t.udpFrame(true, payload: Self.payload), cuts: [0, 1480])[1]
         last[6] = 0x1f; last[7] = 0xff               // offset 8191 × 8 = 65528, MF clear
-        last[10] = 0; last[11] = 0
-        let sum = last.prefix(20).withUnsafeBytes { InternetChecksum.fieldValue(forSum: InternetChecksum.sum($0)) }
-        last[10] = UInt8(sum >> 8); last[11] = UInt8(sum & 0xff)
-        t.raw(last, at: 0)
+        t.raw(last.withIPv4HeaderChecksum(), at: 0)
         let (records, summary) = t.run()
         #expect(records.isEmpty && summary.fragments.oversized == 1)
     }
@@ -171,6 +165,12 @@ extension [UInt8] {
     func withIPv4Identification(_ id: UInt16) -> [UInt8] {
         var b = self
         b[4] = UInt8(id >> 8); b[5] = UInt8(id & 0xff)
+        return b.withIPv4HeaderChecksum()
+    }
+
+    /// The same bytes with the checksum of the leading 20-byte IPv4 header recomputed (RFC 791 §3.1).
+    func withIPv4HeaderChecksum() -> [UInt8] {
+        var b = self
         b[10] = 0; b[11] = 0
         let sum = b.prefix(20).withUnsafeBytes { InternetChecksum.fieldValue(forSum: InternetChecksum.sum($0)) }
         b[10] = UInt8(sum >> 8); b[11] = UInt8(sum & 0xff)
