@@ -53,7 +53,7 @@ bin=$(swift build -c release --sanitize fuzzer --sanitize address --show-bin-pat
 # Seeds (regenerated when missing; delete .build/seeds to refresh).
 corpus_src=${CORPUS_DIR:-}
 if [[ -z $corpus_src ]]; then
-  for c in /work/shared/corpus "$root/../shared/corpus"; do [[ -d $c ]] && { corpus_src=$c; break; }; done
+  for c in "$root/../shared/corpus"; do [[ -d $c ]] && { corpus_src=$c; break; }; done
 fi
 if [[ ! -d .build/seeds ]]; then
   python3 make-seeds.py .build/seeds "$root/Fixtures" ${corpus_src:+"$corpus_src"} >/dev/null

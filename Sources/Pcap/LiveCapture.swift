@@ -32,10 +32,13 @@ public final class LiveCapture {
         public var snapshotLength: Int
         /// Put the interface in promiscuous mode (pcap_set_promisc(3PCAP)); on by default, as in tcpdump.
         public var promiscuous: Bool
-        /// Deliver packets as soon as they arrive (pcap_set_immediate_mode(3PCAP)); on by default.
+        /// Deliver packets as soon as they arrive (pcap_set_immediate_mode(3PCAP)); off by default,
+        /// as in tcpdump -w: on Linux immediate mode makes libpcap use a ring of fixed, MTU-sized
+        /// frames (~64 KiB on lo) that short bursts overflow, while block mode (TPACKET_V3) packs
+        /// packets and hands a block over when it fills or after ``readTimeout``.
         public var immediateMode: Bool
-        /// Kernel ring buffer size in bytes (pcap_set_buffer_size(3PCAP)); 4 MiB by default,
-        /// since loopback bursts overflow libpcap's 2 MiB default.
+        /// Kernel ring buffer size in bytes (pcap_set_buffer_size(3PCAP)); 4 MiB by default
+        /// (libpcap's own default is 2 MiB).
         public var bufferSize: Int
         /// The packet buffer timeout (pcap_set_timeout(3PCAP)) and the longest the loop sleeps
         /// in `poll(2)` between checks; 100 ms by default. Stops and deadlines do not wait for
@@ -47,7 +50,7 @@ public final class LiveCapture {
         public init(
             snapshotLength: Int = PacketFilter.defaultSnapshotLength,
             promiscuous: Bool = true,
-            immediateMode: Bool = true,
+            immediateMode: Bool = false,
             bufferSize: Int = 4 << 20,
             readTimeout: Duration = .milliseconds(100),
             filter: String? = nil

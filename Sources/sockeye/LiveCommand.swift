@@ -58,12 +58,15 @@ struct Live: ParsableCommand {
     @Flag(help: "Do not put the interface into promiscuous mode.")
     var noPromisc = false
 
-    /// Immediate mode makes libpcap use a ring of fixed-size frames (one per packet, sized by the
-    /// snapshot length or MTU: ~64 KiB on lo), so the ring needs far more space than tcpdump's
-    /// default block ring: 16 MiB dropped thousands of packets in a 2000-connection burst on lo,
-    /// 64 MiB none.
+    /// Without immediate mode libpcap on Linux uses TPACKET_V3: packets are packed into blocks
+    /// handed over when full or after the 100 ms read timeout, as in tcpdump. Immediate mode
+    /// uses a ring of fixed-size frames (one per packet, sized by the snapshot length or MTU:
+    /// ~64 KiB on lo), which a 2000-connection burst on lo overflows even at 64 MiB.
+    @Flag(help: "Hand each packet over as soon as it arrives (pcap_set_immediate_mode) instead of in blocks of at most 100 ms; bursts then need a much larger --buffer-size.")
+    var immediateMode = false
+
     @Option(help: "Kernel capture buffer size in MiB.")
-    var bufferSize: Int = 64
+    var bufferSize: Int = 8
 
     @OptionGroup var flowOptions: FlowOptions
     @OptionGroup var recordOptions: RecordOptions
@@ -86,7 +89,8 @@ struct Live: ParsableCommand {
         let saver: CaptureWriter?
         do {
             capture = try LiveCapture(interface: interface, configuration: .init(
-                snapshotLength: snaplen, promiscuous: !noPromisc, bufferSize: bufferSize << 20, filter: filter))
+                snapshotLength: snaplen, promiscuous: !noPromisc, immediateMode: immediateMode,
+                bufferSize: bufferSize << 20, filter: filter))
             saver = try write.map { path throws(CaptureError) in try CaptureWriter(path: path, for: capture) }
         } catch {
             throw failure(reporting: error)

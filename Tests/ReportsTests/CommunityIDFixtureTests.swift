@@ -48,6 +48,11 @@ import Pcap
         "udp/gopacket_test_dns.pcap", "udp/zeek_dhcp_dhcp.pcap",
     ].map { "../shared/corpus/" + $0 }
 
+    /// The shared corpus sits beside the package in CI and on the developers' machines, not in a
+    /// user's clone: its tests run when it is there and under CI (where its absence fails them).
+    static let corpusPresent: Bool = FileManager.default.fileExists(atPath: path("../shared/corpus/MANIFEST.tsv"))
+        || ProcessInfo.processInfo.environment["CI"] != nil
+
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).standardized.path }
 
     static func sockeye(_ file: String, _ id: CommunityID) throws -> Set<String> {
@@ -113,7 +118,8 @@ import Pcap
         Self.expectSame(Self.fixtures, CommunityID())
     }
 
-    @Test("shared corpus ICMP, ICMPv6, IPv6 and UDP traces: default seed, base64")
+    @Test("shared corpus ICMP, ICMPv6, IPv6 and UDP traces: default seed, base64",
+          .enabled(if: corpusPresent, "no ../shared/corpus beside the package"))
     func corpusDefault() {
         for f in Self.corpus { #expect(FileManager.default.fileExists(atPath: Self.path(f)), "missing \(f)") }
         Self.expectSame(Self.corpus, CommunityID())
@@ -121,8 +127,10 @@ import Pcap
 
     @Test("IPv6 TCP/UDP and every ICMP/ICMPv6 kind: seed 1, and hex instead of base64")
     func seedAndHex() {
-        let files = ["Fixtures/ipv6-tcp-udp.pcap", "Fixtures/crafted/icmp-arp-igmp.pcap",
-                     "../shared/corpus/encap/zeek_icmp_icmp-ping.pcap", "../shared/corpus/ipv6/zeek_communityid_ipv6.pcap"]
+        var files = ["Fixtures/ipv6-tcp-udp.pcap", "Fixtures/crafted/icmp-arp-igmp.pcap"]
+        if Self.corpusPresent {
+            files += ["../shared/corpus/encap/zeek_icmp_icmp-ping.pcap", "../shared/corpus/ipv6/zeek_communityid_ipv6.pcap"]
+        }
         Self.expectSame(files, CommunityID(seed: 1))
         Self.expectSame(files, CommunityID(seed: 65535, base64: false))
     }
