@@ -44,7 +44,6 @@ public enum Defect: UInt8, CaseIterable, Sendable, BitwiseCopyable, CustomString
     case vxlanTruncated
     case greTruncated
     case greUnsupported
-    case greChecksumBad
     case erspanTruncated
     case pppTruncated
     case mplsTruncated
@@ -94,7 +93,6 @@ public enum Defect: UInt8, CaseIterable, Sendable, BitwiseCopyable, CustomString
         case .vxlanTruncated: "vxlan.truncated"
         case .greTruncated: "gre.truncated"
         case .greUnsupported: "gre.unsupported"
-        case .greChecksumBad: "gre.checksum_bad"
         case .erspanTruncated: "erspan.truncated"
         case .pppTruncated: "ppp.truncated"
         case .mplsTruncated: "mpls.truncated"

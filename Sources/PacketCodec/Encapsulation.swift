@@ -45,7 +45,7 @@ public struct Encapsulation: Hashable, Sendable, BitwiseCopyable {
 
     @usableFromInline static let hasVLAN: UInt8 = 1, hasInnerVLAN: UInt8 = 2, hasAddresses: UInt8 = 4,
                                    outerIsIPv4: UInt8 = 8, hasPorts: UInt8 = 16, hasTunnelID: UInt8 = 32,
-                                   hasMPLS: UInt8 = 64
+                                   hasMPLS: UInt8 = 64, greChecksumFailed: UInt8 = 128
 
     @inlinable public init() {}
 
@@ -96,6 +96,15 @@ public struct Encapsulation: Hashable, Sendable, BitwiseCopyable {
     @inlinable public var mplsLabel: UInt32? {
         get { has(Self.hasMPLS) ? rawMPLSLabel : nil }
         set { rawMPLSLabel = newValue ?? 0; set(Self.hasMPLS, newValue != nil) }
+    }
+
+    /// True when a GRE header on the way to the flat IP carried a checksum (C bit) that does
+    /// not verify over the GRE header and payload (RFC 2784 §2.5). A verdict, like
+    /// `TCPHeader.checksumStatus`, not a defect: the packet still decodes whole. Only set when
+    /// the decoder verifies checksums and the GRE packet is complete in the capture.
+    @inlinable public var greChecksumBad: Bool {
+        get { has(Self.greChecksumFailed) }
+        set { set(Self.greChecksumFailed, newValue) }
     }
 
     /// True when the flat IP datagram is inside at least one tunnel.

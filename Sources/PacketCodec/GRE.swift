@@ -170,7 +170,7 @@ public struct ERSPANHeader: Hashable, Sendable, BitwiseCopyable {
 extension PacketDecoder {
     /// GRE (RFC 2784/2890, PPTP v1 RFC 2637) at `c.offset`; the payload by `NextLayer.greProtocol`.
     /// Cut headers are `gre.truncated`; versions other than 0/1 and routing (R, RFC 1701) are
-    /// `gre.unsupported`; a checksum that does not verify is `gre.checksum_bad` (decoding goes on).
+    /// `gre.unsupported`; a checksum that does not verify sets `Encapsulation.greChecksumBad` (decoding goes on).
     @inline(never)
     func decodeGRE(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
         let o = c.offset
@@ -182,7 +182,7 @@ extension PacketDecoder {
         p.layers.append(.gre, offset: o, length: length)
         if h.checksum != nil && verifyChecksums && c.checksummable && c.end <= b.count {
             let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<c.end]))
-            if sum != 0xffff { p.defects.insert(.greChecksumBad) }
+            if sum != 0xffff { p.encapsulation.greChecksumBad = true }
         }
         c.offset = o + length
         let isERSPAN = h.protocolType == EtherType.erspanII || h.protocolType == EtherType.erspanIII

@@ -240,9 +240,10 @@ struct PseudoHeaderAddresses {
     /// (type 0: the last address; type 2, RFC 6275 §6.4: the home address; type 4 segment
     /// routing, RFC 8754 §2: Segment List[0]) while segments are left; a Home Address
     /// destination option (RFC 6275 §6.3, type 0xC9) replaces the source. `b[at..<at+length]`
-    /// must be captured. Returns which of the two it changed (bit 0 destination, bit 1 source).
+    /// must be captured. Returns the offset in `b` of the address it took (a Routing header's
+    /// destination or a Home Address option's source), 0 when it changed nothing.
     @discardableResult
-    mutating func update(from header: UInt8, at o: Int, length: Int, in b: UnsafeRawBufferPointer) -> UInt8 {
+    mutating func update(from header: UInt8, at o: Int, length: Int, in b: UnsafeRawBufferPointer) -> Int {
         switch header {
         case IPProtocol.ipv6Routing:
             let type = b.u8(o + 2)
@@ -256,9 +257,9 @@ struct PseudoHeaderAddresses {
             }
             guard addressOffset >= o + 8, addressOffset + 16 <= o + length else { return 0 }
             destination = IPAddress(ipv6High: b.u64(addressOffset), low: b.u64(addressOffset + 8))
-            return 1
+            return addressOffset
         case IPProtocol.ipv6DestinationOptions:
-            var changed: UInt8 = 0
+            var changed = 0
             var i = o + 2
             while i < o + length {
                 let type = b.u8(i)
@@ -268,7 +269,7 @@ struct PseudoHeaderAddresses {
                 guard i + 2 + len <= o + length else { return changed }
                 if type == 0xC9 && len == 16 {
                     source = IPAddress(ipv6High: b.u64(i + 2), low: b.u64(i + 10))
-                    changed = 2
+                    changed = i + 2
                 }
                 i += 2 + len
             }

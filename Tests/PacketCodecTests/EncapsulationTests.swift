@@ -256,7 +256,10 @@ struct EncapsulationTests {
                 if csum {
                     var bad = f
                     bad[bad.count - 1] ^= 0xff
-                    #expect(decode(bad).defects.contains(.greChecksumBad))
+                    let badPacket = decode(bad)
+                    #expect(badPacket.encapsulation.greChecksumBad && badPacket.defects.isEmpty)
+                    #expect(!decode(bad, verify: false).encapsulation.greChecksumBad)
+                    #expect(!p.encapsulation.greChecksumBad)
                 }
             }
         }
@@ -451,9 +454,20 @@ struct EncapsulationTests {
                           extensionHeaders: rh + dst)
         let p = decode(f)
         #expect(p.defects.isEmpty && p.tcp?.checksumStatus == .good)
-        #expect(p.ipv6?.finalDestination == IPAddress("2001:db8::99") && p.ipv6?.homeAddress == IPAddress("2001:db8::aa"))
-        #expect(p.ipv6?.effectiveDestination == IPAddress("2001:db8::99") && p.ipv6?.destination == v6Server)
-        #expect(decode(ipv6Frame(transport: .udp(UDPHeader()), nextHeader: IPProtocol.udp)).ipv6?.finalDestination == nil)
+        f.withUnsafeBytes { b in
+            #expect(p.ipv6?.finalDestination(in: b) == IPAddress("2001:db8::99") && p.ipv6?.homeAddress(in: b) == IPAddress("2001:db8::aa"))
+            #expect(p.ipv6?.effectiveDestination(in: b) == IPAddress("2001:db8::99") && p.ipv6?.destination == v6Server)
+            #expect(p.ipv6?.effectiveSource(in: b) == IPAddress("2001:db8::aa"))
+            // A frame that does not hold the address (not the one decoded): nil, the fixed header's address kept.
+            let cut = UnsafeRawBufferPointer(rebasing: b[0..<60])
+            #expect(p.ipv6?.finalDestination(in: cut) == nil && p.ipv6?.effectiveDestination(in: cut) == p.ipv6?.destination)
+        }
+        let plain = ipv6Frame(transport: .udp(UDPHeader()), nextHeader: IPProtocol.udp)
+        let q = decode(plain)
+        plain.withUnsafeBytes { b in
+            #expect(q.ipv6?.finalDestination(in: b) == nil && q.ipv6?.homeAddress(in: b) == nil)
+            #expect(q.ipv6?.effectiveSource(in: b) == q.ipv6?.source && q.ipv6?.effectiveDestination(in: b) == q.ipv6?.destination)
+        }
     }
 
     @Test("typed EtherType / IPProtocol: typed constants by context, raw constants as before")
