@@ -200,6 +200,10 @@ extension PacketDecoder {
             if !inner { c.setFlatIPv4(ip, &p) }
             return nil
         }
+        // The header must also fit in the enclosing payload (a tunnel's delivery datagram, a
+        // PPPoE session payload); for an outermost header `c.end` is the wire length, so this
+        // only fails for a wrapped one.
+        guard o + ip.headerLength <= c.end else { p.defects.insert(.ipv4Truncated); return nil }
         if inner { guard enterTunnel(&c, &p) else { return nil } }
         if verifyChecksums {
             let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + ip.headerLength)]))

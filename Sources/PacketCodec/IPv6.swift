@@ -175,7 +175,10 @@ extension PacketDecoder {
     func decodeIPv6(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
         let o = c.offset
         let inner = c.flatIP
-        guard b.count >= o + IPv6Header.length else { p.defects.insert(.ipv6Truncated); return nil }
+        // Within the capture and within the enclosing payload (see `decodeIPv4`).
+        guard b.count >= o + IPv6Header.length, o + IPv6Header.length <= c.end else {
+            p.defects.insert(.ipv6Truncated); return nil
+        }
         var ip = IPv6Header.readFixed(b, at: o)
         guard b.u8(o) >> 4 == 6 else {
             p.defects.insert(.ipv6VersionInvalid)

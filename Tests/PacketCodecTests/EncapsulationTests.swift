@@ -211,6 +211,24 @@ struct EncapsulationTests {
         }
     }
 
+    @Test("an inner IP header that runs past the delivery datagram's end is truncated, not decoded (fuzz finding)")
+    func innerHeaderBeyondOuterPayload() {
+        for (proto, inner) in [(IPProtocol.ipv4, innerDatagram()), (IPProtocol.ipv6, innerDatagram6())] {
+            // Outer total length ends 10 bytes into the inner header; the frame still holds all of it.
+            var f = outerIPv4(proto, inner)
+            let outer = 14
+            f[outer + 2] = 0; f[outer + 3] = 20 + 10
+            f[outer + 10] = 0; f[outer + 11] = 0
+            let sum = f.withUnsafeBytes { InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: $0[outer..<(outer + 20)])) }
+            let field = InternetChecksum.fieldValue(forSum: sum)
+            f[outer + 10] = UInt8(field >> 8); f[outer + 11] = UInt8(field & 0xff)
+            let p = decode(f)
+            #expect(p.defects.contains(proto == 4 ? .ipv4Truncated : .ipv6Truncated), "\(p.defects)")
+            #expect(p.layers.kinds == [.ethernet, .ipv4] && p.ipv4?.offset == outer && p.ipv4?.checksumStatus == .good)
+            #expect(p.ipv6 == nil && p.tcp == nil && p.encapsulation.depth == 0 && p.payloadLength == 10)
+        }
+    }
+
     @Test("nesting is bounded: 8 tunnels decode, the 9th is encap.too_deep")
     func nestingBomb() {
         var d = innerDatagram()
