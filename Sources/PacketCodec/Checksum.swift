@@ -6,60 +6,67 @@
 public enum InternetChecksum {
     /// Ones'-complement sum of `bytes` (RFC 1071 §4.1), folded to 16 bits, not complemented.
     ///
-    /// Reads 32 bytes per iteration into four independent 64-bit accumulators (carries are
-    /// folded at the end, RFC 1071 §2(C) "deferred carries"), so 1500 bytes cost ~47 iterations
-    /// whose additions do not wait on each other.
+    /// Reads 64 bytes per iteration into two `SIMD4<UInt64>` accumulators (eight independent
+    /// 64-bit lanes; SSE2's `paddq`/`psrlq` on x86-64, NEON on arm64); carries are folded at the
+    /// end (RFC 1071 §2(C), "deferred carries"). The < 64-byte tail takes at most one step each
+    /// of 32, 16, 8, 4, 2 and 1 bytes, with no loop, and the fold is straight-line: a 1500-byte
+    /// segment costs 23 iterations plus a fixed tail. Nothing traps (all arithmetic wraps; each
+    /// lane gains < 2^33 per iteration, so none overflows below 2^31 iterations, 128 GiB).
     @inlinable
     public static func sum(_ bytes: UnsafeRawBufferPointer) -> UInt16 {
-        var acc: UInt64 = 0
-        var i = 0
+        guard let base = bytes.baseAddress else { return 0 }
         let n = bytes.count
+        var i = 0
         // Sum native-endian 32-bit halves of 64-bit words; byte order is fixed once at the end
-        // (RFC 1071 §2(B): the sum is byte-order independent up to a final swap). Each
-        // accumulator gains < 2^33 per iteration, so none can overflow below 2^31 iterations
-        // (64 GiB).
-        if n >= 32, let base = bytes.baseAddress {
-            var a0: UInt64 = 0, a1: UInt64 = 0, a2: UInt64 = 0, a3: UInt64 = 0
-            while i &+ 32 <= n {
-                let w0 = (base + i).loadUnaligned(as: UInt64.self)
-                let w1 = (base + (i &+ 8)).loadUnaligned(as: UInt64.self)
-                let w2 = (base + (i &+ 16)).loadUnaligned(as: UInt64.self)
-                let w3 = (base + (i &+ 24)).loadUnaligned(as: UInt64.self)
-                a0 &+= (w0 & 0xffff_ffff) &+ (w0 >> 32)
-                a1 &+= (w1 & 0xffff_ffff) &+ (w1 >> 32)
-                a2 &+= (w2 & 0xffff_ffff) &+ (w2 >> 32)
-                a3 &+= (w3 & 0xffff_ffff) &+ (w3 >> 32)
-                i &+= 32
-            }
-            // Fold each to < 2^33 before adding so the total cannot overflow.
-            @inline(__always) func fold(_ x: UInt64) -> UInt64 { (x & 0xffff_ffff) &+ (x >> 32) }
-            acc = fold(a0) &+ fold(a1) &+ fold(a2) &+ fold(a3)
+        // (RFC 1071 §2(B): the sum is byte-order independent up to a final swap).
+        let low = SIMD4<UInt64>(repeating: 0xffff_ffff)
+        var v0 = SIMD4<UInt64>(repeating: 0), v1 = SIMD4<UInt64>(repeating: 0)
+        while n &- i >= 64 {
+            let w0 = (base + i).loadUnaligned(as: SIMD4<UInt64>.self)
+            let w1 = (base + (i &+ 32)).loadUnaligned(as: SIMD4<UInt64>.self)
+            v0 &+= (w0 & low) &+ (w0 &>> 32)
+            v1 &+= (w1 & low) &+ (w1 &>> 32)
+            i &+= 64
         }
-        while i + 8 <= n {
-            let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            acc &+= (w & 0xffff_ffff) &+ (w >> 32)
+        if n &- i >= 32 {
+            let w = (base + i).loadUnaligned(as: SIMD4<UInt64>.self)
+            v0 &+= (w & low) &+ (w &>> 32)
+            i &+= 32
+        }
+        // Each lane folded to < 2^33 first, so the eight together stay < 2^36.
+        var acc = ((v0 & low) &+ (v0 &>> 32) &+ (v1 & low) &+ (v1 &>> 32)).wrappedSum()
+        @inline(__always) func halves(_ w: UInt64) -> UInt64 { (w & 0xffff_ffff) &+ (w >> 32) }
+        if n &- i >= 16 {
+            acc &+= halves((base + i).loadUnaligned(as: UInt64.self))
+            acc &+= halves((base + (i &+ 8)).loadUnaligned(as: UInt64.self))
+            i &+= 16
+        }
+        if n &- i >= 8 {
+            acc &+= halves((base + i).loadUnaligned(as: UInt64.self))
             i &+= 8
         }
-        if i + 4 <= n {
-            acc &+= UInt64(bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self))
+        if n &- i >= 4 {
+            acc &+= UInt64((base + i).loadUnaligned(as: UInt32.self))
             i &+= 4
         }
-        if i + 2 <= n {
-            acc &+= UInt64(bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))
+        if n &- i >= 2 {
+            acc &+= UInt64((base + i).loadUnaligned(as: UInt16.self))
             i &+= 2
         }
-        if i < n {
+        if n &- i >= 1 {
             // Odd trailing byte: pad with zero on the right (network order), i.e. it is the
             // high byte of a big-endian word, which is the low byte in memory order.
             #if _endian(little)
-            acc &+= UInt64(bytes.load(fromByteOffset: i, as: UInt8.self))
+            acc &+= UInt64(base.load(fromByteOffset: i, as: UInt8.self))
             #else
-            acc &+= UInt64(bytes.load(fromByteOffset: i, as: UInt8.self)) << 8
+            acc &+= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << 8
             #endif
         }
-        while acc >> 16 != 0 {
-            acc = (acc & 0xffff) &+ (acc >> 16)
-        }
+        // acc < 2^37: two 64→32 folds leave < 2^32, two 32→16 folds < 2^16.
+        acc = (acc & 0xffff_ffff) &+ (acc >> 32)
+        acc = (acc & 0xffff_ffff) &+ (acc >> 32)
+        acc = (acc & 0xffff) &+ (acc >> 16)
+        acc = (acc & 0xffff) &+ (acc >> 16)
         let folded = UInt16(truncatingIfNeeded: acc)
         #if _endian(little)
         return folded.byteSwapped

@@ -33,10 +33,15 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
 
     public var defects = DefectSet()
 
-    /// Every header decoded, outermost first (link, VLAN tags, IP, IPv6 extension headers,
-    /// transport/ICMP), with its offset and length. The flat slots above are the innermost
-    /// IP/transport headers and keep their meaning when tunnels add more layers here.
+    /// Every header decoded, outermost first (link, VLAN tags, MPLS, PPPoE, IP, IPv6 extension
+    /// headers, tunnel headers, inner link/IP, transport/ICMP), with its offset and length.
+    /// The flat slots above are the *innermost* IP/transport headers (the connection inside a
+    /// tunnel); `ethernet`/`linuxSLL`/`loopback` are the outermost link header.
     public var layers = LayerStack()
+
+    /// What wraps the flat IP datagram: VLAN ids of the outermost link, the innermost tunnel's
+    /// type, id and delivery endpoints, the MPLS top label. See `Encapsulation`.
+    public var encapsulation = Encapsulation()
 
     @inlinable @inline(__always)
     public init(linkType: LinkType, captureLength: Int, wireLength: Int) {
@@ -45,6 +50,12 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
         self.wireLength = wireLength
     }
 
+    /// True when an IPv4 or IPv6 header fills a flat slot.
+    @inlinable public var hasIP: Bool { ipv4 != nil || ipv6 != nil }
+    /// `etherType` as a typed value.
+    @inlinable public var networkType: EtherType { EtherType(rawValue: etherType) }
+    /// `ipProtocol` as a typed value.
+    @inlinable public var transportProtocol: IPProtocol? { ipProtocol.map { IPProtocol(rawValue: $0) } }
     /// Transport protocol number (6, 17, …) after IPv6 extension headers, or nil without IP.
     @inlinable public var ipProtocol: UInt8? { ipv4?.protocol ?? ipv6?.upperProtocol }
     @inlinable public var sourceAddress: IPAddress? { ipv4.map { IPAddress(ipv4: $0.source) } ?? ipv6?.source }

@@ -38,6 +38,23 @@ public enum Defect: UInt8, CaseIterable, Sendable, BitwiseCopyable, CustomString
     case udpLengthInvalid
     case udpLengthExceedsPayload
     case udpZeroChecksumIPv6
+    // Encapsulation (issue 11): appended, so earlier defects keep their order in JSON.
+    /// More than `PacketDecoder.maxTunnelDepth` tunnels.
+    case encapsulationTooDeep
+    case vxlanTruncated
+    case greTruncated
+    case greUnsupported
+    case erspanTruncated
+    case pppTruncated
+    case mplsTruncated
+    case mplsTooManyLabels
+    case pppoeTruncated
+    case pppoeLengthExceedsFrame
+    case geneveTruncated
+    case geneveVersionUnsupported
+    case gtpuTruncated
+    case gtpuUnsupported
+    case gtpuExtensionInvalid
 
     /// Stable dotted name, e.g. `tcp.data_offset_beyond_capture`.
     public var name: String {
@@ -72,6 +89,21 @@ public enum Defect: UInt8, CaseIterable, Sendable, BitwiseCopyable, CustomString
         case .udpLengthInvalid: "udp.length_invalid"
         case .udpLengthExceedsPayload: "udp.length_exceeds_payload"
         case .udpZeroChecksumIPv6: "udp.zero_checksum_ipv6"
+        case .encapsulationTooDeep: "encap.too_deep"
+        case .vxlanTruncated: "vxlan.truncated"
+        case .greTruncated: "gre.truncated"
+        case .greUnsupported: "gre.unsupported"
+        case .erspanTruncated: "erspan.truncated"
+        case .pppTruncated: "ppp.truncated"
+        case .mplsTruncated: "mpls.truncated"
+        case .mplsTooManyLabels: "mpls.too_many_labels"
+        case .pppoeTruncated: "pppoe.truncated"
+        case .pppoeLengthExceedsFrame: "pppoe.length_exceeds_frame"
+        case .geneveTruncated: "geneve.truncated"
+        case .geneveVersionUnsupported: "geneve.version_unsupported"
+        case .gtpuTruncated: "gtpu.truncated"
+        case .gtpuUnsupported: "gtpu.unsupported"
+        case .gtpuExtensionInvalid: "gtpu.extension_invalid"
         }
     }
 

@@ -22,17 +22,27 @@ public struct EthernetHeader: Hashable, Sendable, BitwiseCopyable {
         self.tags = tags
     }
 
+    /// Same, with a typed EtherType.
+    public init(destination: MACAddress, source: MACAddress, type: EtherType, tags: VLANTags = VLANTags()) {
+        self.init(destination: destination, source: source, etherType: type.rawValue, tags: tags)
+    }
+
+    /// `etherType` as a typed value.
+    @inlinable public var type: EtherType { EtherType(rawValue: etherType) }
+
     /// Bytes this header occupies on the wire.
     @inlinable public var length: Int { Self.headerLength + 4 * tags.count }
 
-    /// Parses the header at the start of `bytes`; returns nil (and sets `defect`) when cut short.
+    /// Parses the header at `o` (the start of the frame, or an inner Ethernet of VXLAN, GRE
+    /// 0x6558, Geneve, ERSPAN, MPLS pseudowires); returns nil (and sets `defect`) when cut short.
+    /// A header whose tags are cut or too many is returned with `defect` set.
     @inlinable
-    static func parse(_ bytes: UnsafeRawBufferPointer, defect: inout Defect?) -> EthernetHeader? {
-        guard bytes.count >= headerLength else { defect = .linkTruncated; return nil }
+    static func parse(_ bytes: UnsafeRawBufferPointer, at o: Int = 0, defect: inout Defect?) -> EthernetHeader? {
+        guard bytes.count >= o + headerLength else { defect = .linkTruncated; return nil }
         var header = EthernetHeader(
-            destination: MACAddress.load(bytes, 0), source: MACAddress.load(bytes, 6),
-            etherType: bytes.u16(12))
-        var offset = 14
+            destination: MACAddress.load(bytes, o), source: MACAddress.load(bytes, o + 6),
+            etherType: bytes.u16(o + 12))
+        var offset = o + 14
         while EtherType.isVLANTag(header.etherType) {
             guard header.tags.count < maxTags else { defect = .vlanTooManyTags; return header }
             guard bytes.count >= offset + 4 else { defect = .linkTruncated; return header }
@@ -111,4 +121,31 @@ public struct VLANTags: Hashable, Sendable, BitwiseCopyable, RandomAccessCollect
 
     public static func == (a: VLANTags, b: VLANTags) -> Bool { a.elementsEqual(b) }
     public func hash(into h: inout Hasher) { for t in self { h.combine(t) } }
+}
+
+extension PacketDecoder {
+    /// Ethernet II + VLAN tags at `c.offset`. The outermost one (the link header) fills
+    /// `DecodedPacket.ethernet` and the VLAN ids of `encapsulation`; inner ones (in VXLAN, GRE,
+    /// Geneve, ERSPAN, MPLS pseudowires) appear in `layers` only. A cut or over-tagged header
+    /// adds its defect and ends decoding.
+    @inline(__always)
+    func decodeEthernet(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
+        let o = c.offset
+        let outermost = o == 0
+        guard outermost || c.end - o >= EthernetHeader.headerLength else { p.defects.insert(.linkTruncated); return nil }
+        var defect: Defect?
+        let eth = EthernetHeader.parse(b, at: o, defect: &defect)
+        if outermost { p.ethernet = eth }
+        if let defect { p.defects.insert(defect); return nil }
+        guard let eth else { return nil }
+        p.layers.append(.ethernet, offset: o, length: EthernetHeader.headerLength)
+        for i in 0..<eth.tags.count {
+            p.layers.append(.vlan, offset: o + EthernetHeader.headerLength + 4 * i, length: 4)
+        }
+        if outermost && eth.tags.count > 0 {
+            p.encapsulation.vlan = eth.tags[0].id
+            if eth.tags.count > 1 { p.encapsulation.innerVLAN = eth.tags[1].id }
+        }
+        return linkPayload(eth.etherType, at: o + eth.length, &c, &p)
+    }
 }

@@ -43,6 +43,8 @@ public struct IPv4Header: Hashable, Sendable, BitwiseCopyable {
     @inlinable public var destinationAddress: IPAddress { IPAddress(ipv4: destination) }
     @inlinable public var optionsLength: Int { headerLength - Self.minimumLength }
     @inlinable public var dscp: UInt8 { tos >> 2 }
+    /// `protocol` as a typed value.
+    @inlinable public var ipProtocol: IPProtocol { IPProtocol(rawValue: `protocol`) }
     @inlinable public var ecn: UInt8 { tos & 3 }
 
     /// Flags and fragment offset as the 16-bit wire field.
@@ -167,5 +169,96 @@ public struct IPv4OptionIterator: IteratorProtocol, Sequence {
         guard length >= 2, position + length <= end else { malformed = true; position = end; return nil }
         defer { position += length }
         return IPv4Option(type: type, length: length, offset: position)
+    }
+}
+
+extension PacketDecoder {
+    /// IPv4 header (RFC 791 §3.1) at `c.offset`, bounded by `c.end`. The first IPv4/IPv6 header
+    /// fills the flat `ipv4` slot even when malformed (with its defect); an inner one (IP-in-IP
+    /// RFC 2003, or the payload of a tunnel) replaces the flat slots only once its header is
+    /// readable (`enterTunnel`). Returns the next layer by the protocol field: TCP/UDP/ICMP
+    /// in unfragmented datagrams and first fragments, tunnels only in unfragmented ones.
+    @inline(__always)
+    func decodeIPv4(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
+        let o = c.offset
+        let inner = c.flatIP
+        guard b.count >= o + IPv4Header.minimumLength else { p.defects.insert(.ipv4Truncated); return nil }
+        var ip = IPv4Header.readFixed(b, at: o)
+        guard b.u8(o) >> 4 == 4 else {
+            p.defects.insert(.ipv4VersionInvalid)
+            if !inner { c.setFlatIPv4(ip, &p) }
+            return nil
+        }
+        let frameRemaining = c.end - o
+        guard ip.headerLength >= IPv4Header.minimumLength else {
+            p.defects.insert(.ipv4HeaderLengthInvalid)
+            if !inner { c.setFlatIPv4(ip, &p) }
+            return nil
+        }
+        guard b.count >= o + ip.headerLength else {
+            p.defects.insert(.ipv4HeaderBeyondCapture)
+            if !inner { c.setFlatIPv4(ip, &p) }
+            return nil
+        }
+        // The header must also fit in the enclosing payload (a tunnel's delivery datagram, a
+        // PPPoE session payload); for an outermost header `c.end` is the wire length, so this
+        // only fails for a wrapped one.
+        guard o + ip.headerLength <= c.end else { p.defects.insert(.ipv4Truncated); return nil }
+        if inner { guard enterTunnel(&c, &p) else { return nil } }
+        if verifyChecksums {
+            let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + ip.headerLength)]))
+            // A header checksum of 0x0000 that does not verify is transmit offload on the
+            // capturing host (the NIC fills it in later), not corruption: `partial`, as for
+            // TCP/UDP offload (issue 16). A correct header never needs 0x0000: its sum is then
+            // 0xFFFF and it is `good` first.
+            ip.checksumStatus = sum == 0xffff ? .good : (ip.checksum == 0 ? .partial : .bad)
+        }
+        if ip.optionsLength > 0 {
+            var it = IPv4OptionIterator(bytes: b, header: ip)
+            while it.next() != nil {}
+            if it.malformed { p.defects.insert(.ipv4OptionLengthInvalid) }
+        }
+        // Length of the datagram: the total length field, except TSO captures (0) and fields
+        // larger than the frame (or the enclosing payload), where the remaining bytes are used
+        // (gopacket's rule).
+        var truncatedByFrame = false
+        if ip.totalLength == 0 {
+            p.defects.insert(.ipv4TotalLengthZero)
+            ip.effectiveLength = frameRemaining
+        } else if Int(ip.totalLength) < ip.headerLength {
+            p.defects.insert(.ipv4TotalLengthInvalid)
+            c.setFlatIPv4(ip, &p)
+            return nil
+        } else if Int(ip.totalLength) > frameRemaining {
+            p.defects.insert(.ipv4TotalLengthExceedsFrame)
+            ip.effectiveLength = frameRemaining
+            truncatedByFrame = true
+        } else {
+            ip.effectiveLength = Int(ip.totalLength)
+        }
+        c.setFlatIPv4(ip, &p)
+        p.layers.append(.ipv4, offset: o, length: ip.headerLength)
+        let payloadStart = o + ip.headerLength
+        p.payloadOffset = payloadStart
+        p.payloadLength = ip.effectiveLength - ip.headerLength
+        // Only the first fragment carries the transport header.
+        guard ip.fragmentOffsetUnits == 0 else { return nil }
+        c.offset = payloadStart
+        c.end = o + ip.effectiveLength
+        c.fragment = ip.isFragment
+        c.checksummable = !ip.isFragment && !truncatedByFrame
+        c.addresses = PseudoHeaderAddresses(source: IPAddress(ipv4: ip.source), destination: IPAddress(ipv4: ip.destination))
+        return NextLayer.ipProtocol(ip.protocol, classic: !followsEncapsulations || ip.isFragment)
+    }
+}
+
+extension LayerCursor {
+    /// Makes `ip` the flat IPv4 slot and its offset the network layer.
+    @inline(__always)
+    mutating func setFlatIPv4(_ ip: IPv4Header, _ p: inout DecodedPacket) {
+        p.ipv4 = ip
+        p.networkOffset = ip.offset
+        p.etherType = EtherType.ipv4
+        flatIP = true
     }
 }

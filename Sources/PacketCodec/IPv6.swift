@@ -16,6 +16,10 @@ public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
     /// The fixed header's next-header field.
     public var nextHeader: UInt8 = 0
     public var hopLimit: UInt8 = 64
+    /// Frame offset of the Routing header's final-destination address (0: none); read it with
+    /// `finalDestination(in:)`. An offset, not an `IPAddress?`, so the header stays small and
+    /// `DecodedPacket` copies stay cheap (the decoder copies it per packet).
+    public var finalDestinationOffset: UInt32 = 0
     public var source = IPAddress(ipv6High: 0, low: 0)
     public var destination = IPAddress(ipv6High: 0, low: 0)
     /// Protocol after the extension headers (6 TCP, 17 UDP, 59 none, …).
@@ -29,13 +33,47 @@ public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
     public var moreFragments = false
     public var fragmentIdentification: UInt32 = 0
     public var hasFragmentHeader = false
+    /// Frame offset of the Home Address option's address (0: none); see `homeAddress(in:)`.
+    public var homeAddressOffset: UInt32 = 0
     /// Payload length Sockeye used (40-byte header excluded): `payloadLength`, or the frame's
     /// remaining bytes for a jumbogram (payload length 0).
     public var effectivePayloadLength: Int = 0
 
     public init() {}
 
+    /// The final destination named by a Routing header with segments left (RFC 8200 §8.1:
+    /// type 0 the last address, type 2 the home address RFC 6275 §6.4, type 4 Segment List[0]
+    /// RFC 8754 §2), as the transport pseudo-header uses it; nil without one. Zeek and tshark
+    /// key the connection on it. `frame` is the frame this header was decoded from (nil when
+    /// the address is not inside it).
+    @inlinable public func finalDestination(in frame: UnsafeRawBufferPointer) -> IPAddress? {
+        Self.address(at: finalDestinationOffset, in: frame)
+    }
+    /// The Home Address destination option (RFC 6275 §6.3, option 0xC9), which replaces the
+    /// source in the pseudo-header; nil without one.
+    @inlinable public func homeAddress(in frame: UnsafeRawBufferPointer) -> IPAddress? {
+        Self.address(at: homeAddressOffset, in: frame)
+    }
+    /// The source a connection is keyed on: the Home Address option's, else `source`.
+    @inlinable public func effectiveSource(in frame: UnsafeRawBufferPointer) -> IPAddress {
+        homeAddressOffset == 0 ? source : (homeAddress(in: frame) ?? source)
+    }
+    /// The destination a connection is keyed on: the Routing header's final one, else `destination`.
+    @inlinable public func effectiveDestination(in frame: UnsafeRawBufferPointer) -> IPAddress {
+        finalDestinationOffset == 0 ? destination : (finalDestination(in: frame) ?? destination)
+    }
+    /// The IPv6 address at frame offset `offset`; nil for 0 (none) or when it is not in `frame`.
+    @inlinable static func address(at offset: UInt32, in frame: UnsafeRawBufferPointer) -> IPAddress? {
+        let o = Int(offset)
+        guard o > 0, o + 16 <= frame.count else { return nil }
+        return IPAddress(ipv6High: frame.u64(o), low: frame.u64(o + 8))
+    }
+
     @inlinable public var isFragment: Bool { hasFragmentHeader && (moreFragments || fragmentOffsetUnits != 0) }
+    /// `nextHeader` as a typed value.
+    @inlinable public var nextHeaderProtocol: IPProtocol { IPProtocol(rawValue: nextHeader) }
+    /// `upperProtocol` as a typed value.
+    @inlinable public var upperLayerProtocol: IPProtocol { IPProtocol(rawValue: upperProtocol) }
     @inlinable public var fragmentOffset: Int { Int(fragmentOffsetUnits) * 8 }
 
     @inlinable
@@ -125,5 +163,110 @@ public struct IPv6ExtensionList: Hashable, Sendable, BitwiseCopyable, RandomAcce
         case IPProtocol.shim6: "shim6"
         default: "ext_\(t)"
         }
+    }
+}
+
+extension PacketDecoder {
+    /// IPv6 fixed header (RFC 8200 §3) and extension-header chain (§4) at `c.offset`, bounded
+    /// by `c.end`. Same flat-slot rule as `decodeIPv4`: an inner datagram replaces the flat
+    /// slots once its version is right. The chain walk fills the pseudo-header addresses
+    /// (§8.1) and the offsets behind `finalDestination(in:)` / `homeAddress(in:)`.
+    @inline(__always)
+    func decodeIPv6(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
+        let o = c.offset
+        let inner = c.flatIP
+        // Within the capture and within the enclosing payload (see `decodeIPv4`).
+        guard b.count >= o + IPv6Header.length, o + IPv6Header.length <= c.end else {
+            p.defects.insert(.ipv6Truncated); return nil
+        }
+        var ip = IPv6Header.readFixed(b, at: o)
+        guard b.u8(o) >> 4 == 6 else {
+            p.defects.insert(.ipv6VersionInvalid)
+            if !inner { c.setFlatIPv6(ip, &p) }
+            return nil
+        }
+        if inner { guard enterTunnel(&c, &p) else { return nil } }
+        let frameRemaining = c.end - o - IPv6Header.length
+        var truncatedByFrame = false
+        if ip.payloadLength == 0 && ip.nextHeader == IPProtocol.hopByHop {
+            ip.effectivePayloadLength = frameRemaining  // jumbogram (RFC 2675): length in HBH option
+        } else if Int(ip.payloadLength) > frameRemaining {
+            p.defects.insert(.ipv6PayloadLengthExceedsFrame)
+            ip.effectivePayloadLength = frameRemaining
+            truncatedByFrame = true
+        } else {
+            ip.effectivePayloadLength = Int(ip.payloadLength)
+        }
+        let end = o + IPv6Header.length + ip.effectivePayloadLength
+        var next = ip.nextHeader
+        var cursor = o + IPv6Header.length
+        var pseudo = PseudoHeaderAddresses(source: ip.source, destination: ip.destination)
+        var walked = 0
+        p.layers.append(.ipv6, offset: o, length: IPv6Header.length)
+        while IPv6Header.isExtensionHeader(next) {
+            guard walked < maxExtensionHeaders else {
+                p.defects.insert(.ipv6TooManyExtensionHeaders)
+                ip.upperProtocol = next
+                ip.upperOffset = cursor
+                c.setFlatIPv6(ip, &p)
+                return nil
+            }
+            guard cursor + 8 <= min(end, b.count) else {
+                p.defects.insert(.ipv6ExtensionHeaderTruncated)
+                ip.upperProtocol = next
+                ip.upperOffset = cursor
+                c.setFlatIPv6(ip, &p)
+                return nil
+            }
+            let length = IPv6Header.extensionHeaderLength(next, lengthField: b.u8(cursor + 1))
+            if next == IPProtocol.ipv6Fragment {
+                let fo = b.u16(cursor + 2)
+                ip.hasFragmentHeader = true
+                ip.fragmentOffsetUnits = fo >> 3
+                ip.moreFragments = fo & 1 != 0
+                ip.fragmentIdentification = b.u32(cursor + 4)
+            }
+            guard cursor + length <= end else {
+                p.defects.insert(.ipv6ExtensionHeaderTruncated)
+                ip.upperProtocol = next
+                ip.upperOffset = cursor
+                c.setFlatIPv6(ip, &p)
+                return nil
+            }
+            if cursor + length <= b.count {
+                let at = UInt32(truncatingIfNeeded: pseudo.update(from: next, at: cursor, length: length, in: b))
+                if at != 0 {
+                    if next == IPProtocol.ipv6Routing { ip.finalDestinationOffset = at } else { ip.homeAddressOffset = at }
+                }
+            }
+            ip.extensionHeaders.append(next)
+            p.layers.append(.ipv6Extension, offset: cursor, length: length)
+            next = b.u8(cursor)
+            cursor += length
+            walked += 1
+        }
+        ip.upperProtocol = next
+        ip.upperOffset = cursor
+        c.setFlatIPv6(ip, &p)
+        p.payloadOffset = cursor
+        p.payloadLength = end - cursor
+        guard ip.fragmentOffsetUnits == 0 else { return nil }
+        c.offset = cursor
+        c.end = end
+        c.fragment = ip.isFragment
+        c.checksummable = !ip.isFragment && !truncatedByFrame
+        c.addresses = pseudo
+        return NextLayer.ipProtocol(next, classic: !followsEncapsulations || ip.isFragment)
+    }
+}
+
+extension LayerCursor {
+    /// Makes `ip` the flat IPv6 slot and its offset the network layer.
+    @inline(__always)
+    mutating func setFlatIPv6(_ ip: IPv6Header, _ p: inout DecodedPacket) {
+        p.ipv6 = ip
+        p.networkOffset = ip.offset
+        p.etherType = EtherType.ipv6
+        flatIP = true
     }
 }

@@ -1,12 +1,13 @@
-/// What one decoded header is. Kinds for protocols Sockeye does not decode yet (MPLS, PPPoE,
-/// GRE, VXLAN, Geneve, GTP-U, Teredo) are reserved so that tunnel decoders can be added without
-/// changing the representation: a VXLAN frame is then
-/// `ethernet, ipv4, udp, vxlan, ethernet, ipv4, tcp` in one stack.
+/// What one decoded header is. A VXLAN frame is
+/// `ethernet, ipv4, udp, vxlan, ethernet, ipv4, tcp` in one stack. Raw values are stable
+/// (new kinds are appended).
 public enum LayerKind: UInt8, Sendable, Hashable, BitwiseCopyable, CaseIterable, CustomStringConvertible {
     case ethernet = 1
     /// One IEEE 802.1Q/802.1ad tag (4 bytes), one entry per tag.
     case vlan
+    /// An MPLS label stack (RFC 3032 §2.1): one entry for all its 4-byte labels.
     case mpls
+    /// PPPoE session header with the PPP protocol field (RFC 2516 §6, 8 bytes).
     case pppoe
     case linuxSLL
     case linuxSLL2
@@ -26,6 +27,16 @@ public enum LayerKind: UInt8, Sendable, Hashable, BitwiseCopyable, CaseIterable,
     case geneve
     case gtpu
     case teredo
+    /// VXLAN-GPE (UDP 4790), 8-byte header with a next-protocol field.
+    case vxlanGPE
+    /// PPPoE discovery stage (EtherType 0x8863, RFC 2516 §5): header and tags, not followed.
+    case pppoeDiscovery
+    /// ERSPAN type II or III header after GRE (type I has no header of its own).
+    case erspan
+    /// PPP (RFC 1661) header inside PPTP's enhanced GRE (address/control and protocol).
+    case ppp
+    /// The 4-byte pseudowire control word after an MPLS label stack (RFC 4385 §3).
+    case mplsControlWord
 
     public var description: String {
         switch self {
@@ -48,6 +59,11 @@ public enum LayerKind: UInt8, Sendable, Hashable, BitwiseCopyable, CaseIterable,
         case .geneve: "geneve"
         case .gtpu: "gtpu"
         case .teredo: "teredo"
+        case .vxlanGPE: "vxlan_gpe"
+        case .pppoeDiscovery: "pppoe_discovery"
+        case .erspan: "erspan"
+        case .ppp: "ppp"
+        case .mplsControlWord: "mpls_cw"
         }
     }
 }

@@ -109,3 +109,48 @@ public struct LoopbackHeader: Hashable, Sendable, BitwiseCopyable {
         withUnsafeBytes(of: v) { bytes.append(contentsOf: $0) }
     }
 }
+
+extension PacketDecoder {
+    /// Linux cooked header (v1 or v2) and any VLAN tags after it (the kernel strips tags into
+    /// metadata for most drivers, but not all). Tags fill `encapsulation`'s VLAN ids.
+    @inline(__always)
+    func decodeLinuxSLL(_ b: UnsafeRawBufferPointer, v2: Bool, _ c: inout LayerCursor,
+                        _ p: inout DecodedPacket) -> LayerKind? {
+        guard let sll = v2 ? LinuxSLLHeader.parseV2(b) : LinuxSLLHeader.parseV1(b) else {
+            p.defects.insert(.linkTruncated); return nil
+        }
+        p.linuxSLL = sll
+        p.layers.append(v2 ? .linuxSLL2 : .linuxSLL, offset: 0, length: sll.length)
+        var offset = sll.length
+        var type = sll.protocolType
+        var tags = 0
+        while EtherType.isVLANTag(type) {
+            guard b.count >= offset + 4 else { p.defects.insert(.linkTruncated); return nil }
+            let id = b.u16(offset) & 0x0fff
+            if tags == 0 { p.encapsulation.vlan = id } else if tags == 1 { p.encapsulation.innerVLAN = id }
+            type = b.u16(offset + 2)
+            p.layers.append(.vlan, offset: offset, length: 4)
+            offset += 4
+            tags += 1
+        }
+        return linkPayload(type, at: offset, &c, &p)
+    }
+
+    /// BSD loopback family header; the family names IPv4 or IPv6.
+    @inline(__always)
+    func decodeLoopback(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
+        guard let lo = LoopbackHeader.parse(b, networkOrder: p.linkType == .loop) else {
+            p.defects.insert(.linkTruncated); return nil
+        }
+        p.loopback = lo
+        p.layers.append(.loopback, offset: 0, length: LoopbackHeader.length)
+        switch lo.ipVersion {
+        case 4: p.etherType = EtherType.ipv4
+        case 6: p.etherType = EtherType.ipv6
+        default: p.defects.insert(.loopbackFamilyUnknown); return nil
+        }
+        p.networkOffset = LoopbackHeader.length
+        c.offset = LoopbackHeader.length
+        return p.etherType == EtherType.ipv4 ? .ipv4 : .ipv6
+    }
+}

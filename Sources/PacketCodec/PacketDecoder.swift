@@ -1,4 +1,4 @@
-/// Decodes a frame from its link layer down to TCP/UDP in one call.
+/// Decodes a frame from its link layer down to the innermost transport header in one call.
 ///
 /// ```swift
 /// let decoder = PacketDecoder()
@@ -6,14 +6,31 @@
 /// if let tcp = packet.tcp { print(tcp.sequenceNumber, tcp.flags) }
 /// ```
 ///
+/// Decoding is a loop over layers driven by each layer's next-protocol field (gopacket's
+/// `DecodingLayerParser` / `NextLayerType` model): every protocol's `decodeX` sits in its own
+/// file beside its header's parse/emit and returns the `LayerKind` to decode next, chosen by
+/// the tables in `NextLayer` (EtherType, IP protocol, UDP port, GRE protocol type, PPP protocol).
+/// Tunnels, MPLS and PPPoE are followed, so the flat slots (`ipv4`/`ipv6`/`tcp`/`udp`/`icmp`)
+/// describe the *innermost* IP datagram and `encapsulation` what wraps it; `layers` lists every
+/// header decoded, outermost first.
+///
 /// The hot path reads borrowed bytes and returns a `DecodedPacket` value: nothing is allocated,
 /// nothing is retained. `decode` never traps and never reads outside `bytes`: every read is
-/// preceded by a length check, and a failed check ends decoding with a named `Defect`.
+/// preceded by a length check, and a failed check ends decoding with a named `Defect`. Every
+/// layer consumes at least one byte and at most `maxTunnelDepth` tunnels are entered, so the
+/// loop is bounded by the frame length.
 public struct PacketDecoder: Sendable {
-    /// Verify IPv4 header, TCP and UDP checksums (on by default).
+    /// Verify IPv4 header, TCP, UDP, ICMP and GRE checksums (on by default).
     public var verifyChecksums: Bool
     /// Maximum number of IPv6 extension headers walked before giving up.
     public var maxExtensionHeaders = 16
+    /// Follow tunnels (IP-in-IP, GRE, VXLAN, Geneve, GTP-U, Teredo, MPLS-in-UDP), MPLS label
+    /// stacks and PPPoE (on by default). When off, only link → IPv4/IPv6 → TCP/UDP/ICMP is
+    /// decoded and anything else stays payload (Sockeye's behaviour before tunnels).
+    public var followsEncapsulations = true
+    /// Tunnels entered at most; one more is `Defect.encapsulationTooDeep` and ends decoding
+    /// (issue 11: "nesting depth is bounded").
+    public static let maxTunnelDepth = 8
 
     public init(verifyChecksums: Bool = true) {
         self.verifyChecksums = verifyChecksums
@@ -26,7 +43,7 @@ public struct PacketDecoder: Sendable {
     ///   - wireLength: the original length (`len`); defaults to `bytes.count`.
     public func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, wireLength: Int? = nil) -> DecodedPacket {
         // One variable and one return, so the value is built in the caller's result (no
-        // intermediate copies of the 456-byte struct).
+        // intermediate copies of the struct).
         var p = DecodedPacket(linkType: linkType, captureLength: bytes.count,
                               wireLength: max(wireLength ?? bytes.count, bytes.count))
         decodeLayers(bytes, &p)
@@ -42,243 +59,176 @@ public struct PacketDecoder: Sendable {
         decodeLayers(bytes, &packet)
     }
 
+    /// The layer loop: the link type names the first layer, each layer's decoder the next.
     @inline(__always)
     func decodeLayers(_ bytes: UnsafeRawBufferPointer, _ p: inout DecodedPacket) {
-        decodeLink(bytes, &p)
-        guard let offset = p.networkOffset else { return }
-        switch p.etherType {
-        case EtherType.ipv4: decodeIPv4(bytes, at: offset, &p)
-        case EtherType.ipv6: decodeIPv6(bytes, at: offset, &p)
-        default: p.payloadOffset = offset; p.payloadLength = p.wireLength - offset
+        var c = LayerCursor(end: p.wireLength)
+        var next = firstLayer(bytes, &p)
+        while let kind = next {
+            next = decodeLayer(kind, bytes, &c, &p)
+            c.previous = kind
+        }
+    }
+
+    /// One layer. The `case` per kind is the only place a decoder is named; the next kind
+    /// comes from `NextLayer`. The common kinds are inlined into the loop; the others go
+    /// through `decodeEncapsulationLayer` (kept out of line so the plain-packet path stays short).
+    @inline(__always)
+    func decodeLayer(_ kind: LayerKind, _ b: UnsafeRawBufferPointer, _ c: inout LayerCursor,
+                     _ p: inout DecodedPacket) -> LayerKind? {
+        switch kind {
+        case .ethernet: return decodeEthernet(b, &c, &p)
+        case .ipv4: return decodeIPv4(b, &c, &p)
+        case .ipv6: return decodeIPv6(b, &c, &p)
+        case .tcp: decodeTCP(b, at: c.offset, length: c.end - c.offset, checksummable: c.checksummable,
+                             addresses: c.addresses, &p); return nil
+        case .udp: return decodeUDP(b, &c, &p)
+        case .icmp, .icmpv6:
+            decodeICMP(b, v6: kind == .icmpv6, at: c.offset, length: c.end - c.offset,
+                       checksummable: c.checksummable, addresses: c.addresses, &p)
+            return nil
+        default: return decodeEncapsulationLayer(kind, b, &c, &p)
+        }
+    }
+
+    @inline(never)
+    func decodeEncapsulationLayer(_ kind: LayerKind, _ b: UnsafeRawBufferPointer, _ c: inout LayerCursor,
+                                  _ p: inout DecodedPacket) -> LayerKind? {
+        switch kind {
+        case .linuxSLL, .linuxSLL2: return decodeLinuxSLL(b, v2: kind == .linuxSLL2, &c, &p)
+        case .loopback: return decodeLoopback(b, &c, &p)
+        case .vxlan: return decodeVXLAN(b, &c, &p)
+        case .vxlanGPE: return decodeVXLANGPE(b, &c, &p)
+        case .gre: return decodeGRE(b, &c, &p)
+        case .erspan: return decodeERSPAN(b, &c, &p)
+        case .mpls: return decodeMPLS(b, &c, &p)
+        case .pppoe: return decodePPPoESession(b, &c, &p)
+        case .pppoeDiscovery: return decodePPPoEDiscovery(b, &c, &p)
+        case .ppp: return decodePPP(b, &c, &p)
+        case .geneve: return decodeGeneve(b, &c, &p)
+        case .gtpu: return decodeGTPU(b, &c, &p)
+        case .teredo: return decodeTeredo(b, &c, &p)
+        case .ethernet, .ipv4, .ipv6, .tcp, .udp, .icmp, .icmpv6:
+            return decodeLayer(kind, b, &c, &p)
+        case .vlan, .ipv6Extension, .mplsControlWord:
+            return nil   // decoded inside Ethernet / IPv6 / MPLS, never dispatched to
         }
     }
 
     // MARK: Link layer
 
+    /// The first layer of a frame of `p.linkType`. Raw-IP link types have no header: the IP
+    /// version (or the link type) names the network layer directly.
     @inline(__always)
-    func decodeLink(_ b: UnsafeRawBufferPointer, _ p: inout DecodedPacket) {
+    func firstLayer(_ b: UnsafeRawBufferPointer, _ p: inout DecodedPacket) -> LayerKind? {
         switch p.linkType {
-        case .ethernet:
-            var defect: Defect?
-            p.ethernet = EthernetHeader.parse(b, defect: &defect)
-            if let defect { p.defects.insert(defect); return }
-            guard let eth = p.ethernet else { return }
-            p.layers.append(.ethernet, offset: 0, length: EthernetHeader.headerLength)
-            for i in 0..<eth.tags.count {
-                p.layers.append(.vlan, offset: EthernetHeader.headerLength + 4 * i, length: 4)
-            }
-            p.etherType = eth.etherType
-            p.networkOffset = eth.length
-        case .linuxSLL, .linuxSLL2:
-            guard let sll = p.linkType == .linuxSLL ? LinuxSLLHeader.parseV1(b) : LinuxSLLHeader.parseV2(b) else {
-                p.defects.insert(.linkTruncated); return
-            }
-            p.linuxSLL = sll
-            p.layers.append(p.linkType == .linuxSLL ? .linuxSLL : .linuxSLL2, offset: 0, length: sll.length)
-            var offset = sll.length
-            var type = sll.protocolType
-            // Tagged frames on a cooked capture keep their tags (the kernel strips them into
-            // metadata for most drivers, but not all).
-            while EtherType.isVLANTag(type) {
-                guard b.count >= offset + 4 else { p.defects.insert(.linkTruncated); return }
-                type = b.u16(offset + 2)
-                p.layers.append(.vlan, offset: offset, length: 4)
-                offset += 4
-            }
-            p.etherType = type
-            p.networkOffset = offset
-        case .null, .loop:
-            guard let lo = LoopbackHeader.parse(b, networkOrder: p.linkType == .loop) else {
-                p.defects.insert(.linkTruncated); return
-            }
-            p.loopback = lo
-            p.layers.append(.loopback, offset: 0, length: LoopbackHeader.length)
-            switch lo.ipVersion {
-            case 4: p.etherType = EtherType.ipv4
-            case 6: p.etherType = EtherType.ipv6
-            default: p.defects.insert(.loopbackFamilyUnknown); return
-            }
-            p.networkOffset = LoopbackHeader.length
+        case .ethernet: return .ethernet
+        case .linuxSLL: return .linuxSLL
+        case .linuxSLL2: return .linuxSLL2
+        case .null, .loop: return .loopback
         case .rawIP:
-            guard b.count >= 1 else { p.defects.insert(.linkTruncated); return }
+            guard b.count >= 1 else { p.defects.insert(.linkTruncated); return nil }
             switch b.u8(0) >> 4 {
             case 4: p.etherType = EtherType.ipv4
             case 6: p.etherType = EtherType.ipv6
-            default: p.defects.insert(.ipv4VersionInvalid); return
+            default: p.defects.insert(.ipv4VersionInvalid); return nil
             }
             p.networkOffset = 0
+            return p.etherType == EtherType.ipv4 ? .ipv4 : .ipv6
         case .ipv4:
             p.etherType = EtherType.ipv4
             p.networkOffset = 0
+            return .ipv4
         case .ipv6:
             p.etherType = EtherType.ipv6
             p.networkOffset = 0
+            return .ipv6
         case .unknown:
             p.defects.insert(.linkTypeUnsupported)
+            return nil
         }
     }
 
-    // MARK: IPv4 (RFC 791 §3.1)
-
+    /// After a link-level header (Ethernet, VLAN, cooked, loopback, PPPoE, MPLS…) whose payload of
+    /// type `type` starts at `o`: while no IP datagram has been decoded, that payload is the
+    /// packet's network layer (`etherType`, `networkOffset`, and the payload when it is not IP).
     @inline(__always)
-    func decodeIPv4(_ b: UnsafeRawBufferPointer, at o: Int, _ p: inout DecodedPacket) {
-        guard b.count >= o + IPv4Header.minimumLength else { p.defects.insert(.ipv4Truncated); return }
-        var ip = IPv4Header.readFixed(b, at: o)
-        guard b.u8(o) >> 4 == 4 else {
-            p.defects.insert(.ipv4VersionInvalid)
-            p.ipv4 = ip
-            return
+    func linkPayload(_ type: UInt16, at o: Int, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
+        c.offset = o
+        let next = NextLayer.etherType(type, classic: !followsEncapsulations)
+        if !c.flatIP {
+            p.etherType = type
+            p.networkOffset = o
+            if next != .ipv4 && next != .ipv6 {
+                p.payloadOffset = o
+                p.payloadLength = c.end - o
+            }
         }
-        let frameRemaining = p.wireLength - o
-        guard ip.headerLength >= IPv4Header.minimumLength else {
-            p.defects.insert(.ipv4HeaderLengthInvalid)
-            p.ipv4 = ip
-            return
-        }
-        guard b.count >= o + ip.headerLength else {
-            p.defects.insert(.ipv4HeaderBeyondCapture)
-            p.ipv4 = ip
-            return
-        }
-        if verifyChecksums {
-            let sum = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[o..<(o + ip.headerLength)]))
-            // A header checksum of 0x0000 that does not verify is transmit offload on the
-            // capturing host (the NIC fills it in later), not corruption: `partial`, as for
-            // TCP/UDP offload (issue 16). A correct header never needs 0x0000: its sum is then
-            // 0xFFFF and it is `good` first.
-            ip.checksumStatus = sum == 0xffff ? .good : (ip.checksum == 0 ? .partial : .bad)
-        }
-        if ip.optionsLength > 0 {
-            var it = IPv4OptionIterator(bytes: b, header: ip)
-            while it.next() != nil {}
-            if it.malformed { p.defects.insert(.ipv4OptionLengthInvalid) }
-        }
-        // Length of the datagram: the total length field, except TSO captures (0) and fields
-        // larger than the frame, where the frame's remaining bytes are used (gopacket's rule).
-        var truncatedByFrame = false
-        if ip.totalLength == 0 {
-            p.defects.insert(.ipv4TotalLengthZero)
-            ip.effectiveLength = frameRemaining
-        } else if Int(ip.totalLength) < ip.headerLength {
-            p.defects.insert(.ipv4TotalLengthInvalid)
-            p.ipv4 = ip
-            return
-        } else if Int(ip.totalLength) > frameRemaining {
-            p.defects.insert(.ipv4TotalLengthExceedsFrame)
-            ip.effectiveLength = frameRemaining
-            truncatedByFrame = true
-        } else {
-            ip.effectiveLength = Int(ip.totalLength)
-        }
-        p.ipv4 = ip
-        p.layers.append(.ipv4, offset: o, length: ip.headerLength)
-        let payloadStart = o + ip.headerLength
-        let payloadLength = ip.effectiveLength - ip.headerLength
-        p.payloadOffset = payloadStart
-        p.payloadLength = payloadLength
-        // Only the first fragment carries the transport header.
-        guard ip.fragmentOffsetUnits == 0 else { return }
-        decodeTransport(b, proto: ip.protocol, at: payloadStart, length: payloadLength,
-                        checksummable: !ip.isFragment && !truncatedByFrame,
-                        addresses: PseudoHeaderAddresses(source: IPAddress(ipv4: ip.source),
-                                                         destination: IPAddress(ipv4: ip.destination)), &p)
+        return next
     }
 
-    // MARK: IPv6 (RFC 8200 §3, §4)
+    /// The inner IP datagram of a tunnel is about to replace the flat slots: record the tunnel
+    /// (`c.pendingTunnel`, or IP-in-IP when IP follows IP directly) and the delivery datagram in
+    /// `encapsulation`, clear the flat IP/transport slots. False (and a defect) past
+    /// `maxTunnelDepth`.
+    @inline(never)
+    func enterTunnel(_ c: inout LayerCursor, _ p: inout DecodedPacket) -> Bool {
+        guard Int(p.encapsulation.depth) < Self.maxTunnelDepth else {
+            p.defects.insert(.encapsulationTooDeep)
+            return false
+        }
+        var e = p.encapsulation
+        e.depth &+= 1
+        let ipInIP = c.previous == .ipv4 || c.previous == .ipv6
+        e.tunnel = ipInIP ? .ipInIP : c.pendingTunnel
+        e.tunnelID = ipInIP ? nil : c.pendingID
+        e.outerProtocol = p.ipProtocol ?? 0
+        e.outerSource = p.sourceAddress
+        e.outerDestination = p.destinationAddress
+        e.outerSourcePort = p.udp?.sourcePort
+        e.outerDestinationPort = p.udp?.destinationPort
+        e.outerIPLength = p.ipLength
+        p.encapsulation = e
+        p.ipv4 = nil
+        p.ipv6 = nil
+        p.tcp = nil
+        p.udp = nil
+        p.icmp = nil
+        c.pendingTunnel = .none
+        c.pendingID = nil
+        return true
+    }
 
+    /// A tunnel header (VXLAN, GRE, …) was decoded: the next inner IP datagram is its payload.
     @inline(__always)
-    func decodeIPv6(_ b: UnsafeRawBufferPointer, at o: Int, _ p: inout DecodedPacket) {
-        guard b.count >= o + IPv6Header.length else { p.defects.insert(.ipv6Truncated); return }
-        var ip = IPv6Header.readFixed(b, at: o)
-        guard b.u8(o) >> 4 == 6 else {
-            p.defects.insert(.ipv6VersionInvalid)
-            p.ipv6 = ip
-            return
-        }
-        let frameRemaining = p.wireLength - o - IPv6Header.length
-        var truncatedByFrame = false
-        if ip.payloadLength == 0 && ip.nextHeader == IPProtocol.hopByHop {
-            ip.effectivePayloadLength = frameRemaining  // jumbogram (RFC 2675): length in HBH option
-        } else if Int(ip.payloadLength) > frameRemaining {
-            p.defects.insert(.ipv6PayloadLengthExceedsFrame)
-            ip.effectivePayloadLength = frameRemaining
-            truncatedByFrame = true
-        } else {
-            ip.effectivePayloadLength = Int(ip.payloadLength)
-        }
-        let end = o + IPv6Header.length + ip.effectivePayloadLength
-        var next = ip.nextHeader
-        var cursor = o + IPv6Header.length
-        var pseudo = PseudoHeaderAddresses(source: ip.source, destination: ip.destination)
-        var walked = 0
-        p.layers.append(.ipv6, offset: o, length: IPv6Header.length)
-        while IPv6Header.isExtensionHeader(next) {
-            guard walked < maxExtensionHeaders else {
-                p.defects.insert(.ipv6TooManyExtensionHeaders)
-                ip.upperProtocol = next
-                ip.upperOffset = cursor
-                p.ipv6 = ip
-                return
-            }
-            guard cursor + 8 <= min(end, b.count) else {
-                p.defects.insert(.ipv6ExtensionHeaderTruncated)
-                ip.upperProtocol = next
-                ip.upperOffset = cursor
-                p.ipv6 = ip
-                return
-            }
-            let length = IPv6Header.extensionHeaderLength(next, lengthField: b.u8(cursor + 1))
-            if next == IPProtocol.ipv6Fragment {
-                let fo = b.u16(cursor + 2)
-                ip.hasFragmentHeader = true
-                ip.fragmentOffsetUnits = fo >> 3
-                ip.moreFragments = fo & 1 != 0
-                ip.fragmentIdentification = b.u32(cursor + 4)
-            }
-            guard cursor + length <= end else {
-                p.defects.insert(.ipv6ExtensionHeaderTruncated)
-                ip.upperProtocol = next
-                ip.upperOffset = cursor
-                p.ipv6 = ip
-                return
-            }
-            if cursor + length <= b.count {
-                pseudo.update(from: next, at: cursor, length: length, in: b)
-            }
-            ip.extensionHeaders.append(next)
-            p.layers.append(.ipv6Extension, offset: cursor, length: length)
-            next = b.u8(cursor)
-            cursor += length
-            walked += 1
-        }
-        ip.upperProtocol = next
-        ip.upperOffset = cursor
-        p.ipv6 = ip
-        p.payloadOffset = cursor
-        p.payloadLength = end - cursor
-        guard ip.fragmentOffsetUnits == 0 else { return }
-        decodeTransport(b, proto: next, at: cursor, length: end - cursor,
-                        checksummable: !ip.isFragment && !truncatedByFrame,
-                        addresses: pseudo, &p)
+    func beginTunnel(_ type: TunnelType, id: UInt32?, _ c: inout LayerCursor) {
+        c.pendingTunnel = type
+        c.pendingID = id
     }
+}
 
-    // MARK: Transport dispatch (IP protocol number → the protocol's decoder, in its own file)
+/// What one layer hands to the next: where it starts, what bounds it, and the enclosing IP
+/// datagram's facts the transport checksum and tunnel bookkeeping need.
+struct LayerCursor {
+    /// Offset of the next header in the frame.
+    var offset = 0
+    /// End (in wire bytes, possibly beyond the capture) of the enclosing payload.
+    var end: Int
+    /// The enclosing IP datagram is complete and not a fragment (transport checksums can be verified).
+    var checksummable = false
+    /// The enclosing IP datagram is a fragment: tunnels inside it are not followed.
+    var fragment = false
+    /// Pseudo-header addresses of the enclosing IP datagram.
+    var addresses = PseudoHeaderAddresses(source: IPAddress(ipv4: 0), destination: IPAddress(ipv4: 0))
+    /// A flat IPv4/IPv6 slot is filled (the next IP header is a tunnel's inner datagram).
+    var flatIP = false
+    /// The layer decoded before this one (IP directly after IP is IP-in-IP).
+    var previous: LayerKind = .ethernet
+    /// Set by a tunnel header, consumed when its inner IP datagram is decoded.
+    var pendingTunnel: TunnelType = .none
+    var pendingID: UInt32? = nil
 
-    /// Decodes the upper-layer header `proto` at `o` (`length` bytes by the IP header). Each
-    /// protocol's decoder sits next to its header and emit: `decodeTCP` in TCP.swift,
-    /// `decodeUDP` in UDP.swift, `decodeICMP` in ICMP.swift. Unknown protocols add nothing.
-    @inline(__always)
-    func decodeTransport(_ b: UnsafeRawBufferPointer, proto: UInt8, at o: Int, length: Int, checksummable: Bool,
-                         addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
-        switch proto {
-        case IPProtocol.tcp: decodeTCP(b, at: o, length: length, checksummable: checksummable, addresses: addresses, &p)
-        case IPProtocol.udp: decodeUDP(b, at: o, length: length, checksummable: checksummable, addresses: addresses, &p)
-        case IPProtocol.icmp, IPProtocol.icmpv6:
-            decodeICMP(b, v6: proto == IPProtocol.icmpv6, at: o, length: length, checksummable: checksummable,
-                       addresses: addresses, &p)
-        default: break
-        }
-    }
+    init(end: Int) { self.end = end }
 }
 
 /// The addresses a transport checksum's pseudo-header covers (passed explicitly, no closure).
@@ -290,36 +240,42 @@ struct PseudoHeaderAddresses {
     /// (type 0: the last address; type 2, RFC 6275 §6.4: the home address; type 4 segment
     /// routing, RFC 8754 §2: Segment List[0]) while segments are left; a Home Address
     /// destination option (RFC 6275 §6.3, type 0xC9) replaces the source. `b[at..<at+length]`
-    /// must be captured.
-    mutating func update(from header: UInt8, at o: Int, length: Int, in b: UnsafeRawBufferPointer) {
+    /// must be captured. Returns the offset in `b` of the address it took (a Routing header's
+    /// destination or a Home Address option's source), 0 when it changed nothing.
+    @discardableResult
+    mutating func update(from header: UInt8, at o: Int, length: Int, in b: UnsafeRawBufferPointer) -> Int {
         switch header {
         case IPProtocol.ipv6Routing:
             let type = b.u8(o + 2)
             let segmentsLeft = b.u8(o + 3)
-            guard segmentsLeft > 0 else { return }
+            guard segmentsLeft > 0 else { return 0 }
             let addressOffset: Int
             switch type {
             case 0: addressOffset = o + length - 16       // last of hdr_ext_len/2 addresses
             case 2, 4: addressOffset = o + 8               // the only address / Segment List[0]
-            default: return
+            default: return 0
             }
-            guard addressOffset >= o + 8, addressOffset + 16 <= o + length else { return }
+            guard addressOffset >= o + 8, addressOffset + 16 <= o + length else { return 0 }
             destination = IPAddress(ipv6High: b.u64(addressOffset), low: b.u64(addressOffset + 8))
+            return addressOffset
         case IPProtocol.ipv6DestinationOptions:
+            var changed = 0
             var i = o + 2
             while i < o + length {
                 let type = b.u8(i)
                 if type == 0 { i += 1; continue }  // Pad1
-                guard i + 2 <= o + length else { return }
+                guard i + 2 <= o + length else { return changed }
                 let len = Int(b.u8(i + 1))
-                guard i + 2 + len <= o + length else { return }
+                guard i + 2 + len <= o + length else { return changed }
                 if type == 0xC9 && len == 16 {
                     source = IPAddress(ipv6High: b.u64(i + 2), low: b.u64(i + 10))
+                    changed = i + 2
                 }
                 i += 2 + len
             }
+            return changed
         default:
-            return
+            return 0
         }
     }
 
@@ -349,5 +305,4 @@ extension PseudoHeaderAddresses {
             cursor += length
         }
     }
-
 }

@@ -144,7 +144,10 @@ extension PacketRepr {
     /// decoding before the transport layer would be complete (malformed frames cannot be
     /// represented faithfully), or an unsupported link type.
     public init?(decoding bytes: UnsafeRawBufferPointer, linkType: LinkType) {
-        let p = PacketDecoder(verifyChecksums: false).decode(bytes, linkType: linkType)
+        // Only the chain this type can hold (link → IP → TCP/UDP): tunnels stay payload.
+        var decoder = PacketDecoder(verifyChecksums: false)
+        decoder.followsEncapsulations = false
+        let p = decoder.decode(bytes, linkType: linkType)
         let fatal: [Defect] = [.linkTruncated, .linkTypeUnsupported, .vlanTooManyTags, .loopbackFamilyUnknown,
                                .ipv4Truncated, .ipv4VersionInvalid, .ipv4HeaderLengthInvalid, .ipv4HeaderBeyondCapture,
                                .ipv4TotalLengthInvalid, .ipv4TotalLengthExceedsFrame, .ipv4TotalLengthZero,

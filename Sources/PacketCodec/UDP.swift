@@ -39,14 +39,19 @@ public struct UDPHeader: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension PacketDecoder {
-    /// UDP header (RFC 768) at `o`; the length field is checked against the IP payload.
-    /// A zero checksum is `absent` over IPv4 and `bad` with a defect over IPv6 (RFC 8200 §8.1).
+    /// UDP header (RFC 768) at `c.offset`; the length field is checked against the IP payload
+    /// (`c.end`). A zero checksum is `absent` over IPv4 and `bad` with a defect over IPv6
+    /// (RFC 8200 §8.1). Returns the UDP tunnel on its port (`NextLayer.udpPort`) when the
+    /// datagram is whole (not a fragment, length field consistent).
     @inline(__always)
-    func decodeUDP(_ b: UnsafeRawBufferPointer, at o: Int, length: Int, checksummable: Bool,
-                   addresses: PseudoHeaderAddresses, _ p: inout DecodedPacket) {
+    func decodeUDP(_ b: UnsafeRawBufferPointer, _ c: inout LayerCursor, _ p: inout DecodedPacket) -> LayerKind? {
+        let o = c.offset
+        let length = c.end - o
+        let checksummable = c.checksummable
+        let addresses = c.addresses
         let isIPv6 = !addresses.source.isIPv4
         guard length >= UDPHeader.length, b.count >= o + UDPHeader.length else {
-            p.defects.insert(.udpTruncated); return
+            p.defects.insert(.udpTruncated); return nil
         }
         var udp = UDPHeader.readFixed(b, at: o)
         var covered = Int(udp.length)
@@ -78,5 +83,10 @@ extension PacketDecoder {
         p.layers.append(.udp, offset: o, length: UDPHeader.length)
         p.payloadOffset = o + UDPHeader.length
         p.payloadLength = udp.payloadLength
+        guard followsEncapsulations, lengthOK, !c.fragment,
+              let next = NextLayer.udpPort(source: udp.sourcePort, destination: udp.destinationPort) else { return nil }
+        c.offset = o + UDPHeader.length
+        c.end = c.offset + udp.payloadLength
+        return next
     }
 }

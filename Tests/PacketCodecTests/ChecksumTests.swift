@@ -33,6 +33,29 @@ struct ChecksumTests {
         #expect(bytes.withUnsafeBytes { InternetChecksum.sum($0) } == referenceSum(bytes))
     }
 
+    @Test("SIMD sum equals the reference at every length 0…260 and start offset 0…7, random and all-ones bytes")
+    func matchesReferenceEveryLengthAndAlignment() {
+        var state: UInt64 = 0x2545_f491_4f6c_dd1d
+        let random = (0..<268).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        let ones = [UInt8](repeating: 0xff, count: 268)
+        var mismatches: [String] = []
+        for (name, pool) in [("random", random), ("ones", ones)] {
+            pool.withUnsafeBytes { b in
+                for start in 0...7 {
+                    for length in 0...260 {
+                        let slice = UnsafeRawBufferPointer(rebasing: b[start..<(start + length)])
+                        let want = referenceSum(Array(slice))
+                        if InternetChecksum.sum(slice) != want { mismatches.append("\(name) start \(start) length \(length)") }
+                    }
+                }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(10))")
+    }
+
     @Test("all-ones bytes fold without overflow")
     func allOnes() {
         let bytes = [UInt8](repeating: 0xff, count: 4096)

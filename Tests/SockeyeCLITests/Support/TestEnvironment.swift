@@ -83,7 +83,13 @@ enum TestEnvironment {
     /// `reassembly/` is left out of the whole-tree packet suites: `packets` prints each IP fragment
     /// as captured, while tcpdump and tshark (reassembling) dissect the datagram in the last one;
     /// `FragmentReassemblyTests` checks those captures against tshark instead.
-    static let fixtureCaptures: [String] = captures(under: fixturesDirectory, excluding: ["damaged", "scripts", "fuzz", "reassembly"])
+    /// `encap/` is left out too: its packets are tunnelled, and these suites compare the flat
+    /// (innermost) fields with the first (outermost) layer tshark lists, and `packets` text with
+    /// tcpdump, which prints a tunnelled packet on two lines (delivery, then inner) where
+    /// Sockeye prints the inner packet only (a known gap, README "Limits");
+    /// `EncapsulationConformanceTests` checks those captures against tshark's innermost layer.
+    static let fixtureCaptures: [String] = captures(under: fixturesDirectory,
+                                                    excluding: ["damaged", "scripts", "fuzz", "reassembly", "encap"])
 
     /// Captures under `Fixtures/damaged/`.
     static let damagedFixtures: [String] = captures(under: fixturesDirectory.appendingPathComponent("damaged"), excluding: [])
