@@ -40,6 +40,19 @@ public struct ConnectionRecord: Sendable {
     public var closeReason: CloseReason
     /// Per-packet events for ladder diagrams; empty unless the analyzer was asked to keep them.
     public var events: [PacketEvent] = []
+    /// VLAN id of the outermost link's first tag (Zeek's `vlan`, policy/protocols/conn/vlan-logging);
+    /// part of the flow key.
+    public var vlan: UInt16? = nil
+    /// VLAN id of its second tag (Zeek's `inner_vlan`).
+    public var innerVLAN: UInt16? = nil
+    /// The tunnel around the flow's packets (from its first packet); nil when not tunnelled.
+    public var tunnel: TunnelInfo? = nil
+    /// Uids of the flows that delivered this one's tunnel (Zeek's `tunnel_parents`): the UDP
+    /// flows that carried a VXLAN, VXLAN-GPE, Geneve, GTP-U, Teredo or MPLS-over-UDP tunnel,
+    /// which are records of their own, outermost first. GRE and IP-in-IP tunnels have no
+    /// delivery flow (Zeek lists them in tunnel.log, which Sockeye does not write yet), so
+    /// they add none.
+    public var tunnelParents: [String] = []
 
     public init(uid: String, startTime: Int64, lastTime: Int64, proto: TransportProtocol, originator: Endpoint,
                 responder: Endpoint, duration: Double?, originatorBytes: UInt64?, responderBytes: UInt64?,
@@ -232,6 +245,9 @@ public struct AnalysisSummary: Sendable {
     public var ipPackets: UInt64 = 0
     public var tcpPackets: UInt64 = 0
     public var udpPackets: UInt64 = 0
+    /// Packets whose IP datagram was inside a tunnel (their delivery UDP datagrams are
+    /// counted in the delivery flows, not in `udpPackets`).
+    public var tunnelledPackets: UInt64 = 0
     public var otherPackets: UInt64 = 0
     /// Packets with at least one decode defect, except those of an unsupported link type.
     public var malformedPackets: UInt64 = 0
@@ -254,4 +270,32 @@ public struct AnalysisSummary: Sendable {
     public var handshakeStates: [HandshakeReport.State: UInt64] = [:]
     public var teardownStyles: [TeardownReport.Style: UInt64] = [:]
     public init() {}
+}
+
+/// What wrapped a tunnelled flow's packets (its first packet's encapsulation): the innermost
+/// tunnel's type, id and delivery endpoints.
+public struct TunnelInfo: Hashable, Sendable {
+    /// Innermost tunnel type (Zeek's `Tunnel::Type`).
+    public var type: TunnelType
+    /// Tunnels around the flow's IP datagram.
+    public var depth: Int
+    /// VNI, GRE key, GTP-U TEID or ERSPAN session id of the innermost tunnel.
+    public var id: UInt32?
+    /// Delivery datagram of the innermost tunnel: addresses and (UDP tunnels) ports, as the
+    /// flow's first packet carried them.
+    public var outerSource: IPAddress?
+    public var outerDestination: IPAddress?
+    public var outerSourcePort: UInt16?
+    public var outerDestinationPort: UInt16?
+
+    public init(type: TunnelType, depth: Int, id: UInt32?, outerSource: IPAddress?, outerDestination: IPAddress?,
+                outerSourcePort: UInt16?, outerDestinationPort: UInt16?) {
+        self.type = type
+        self.depth = depth
+        self.id = id
+        self.outerSource = outerSource
+        self.outerDestination = outerDestination
+        self.outerSourcePort = outerSourcePort
+        self.outerDestinationPort = outerDestinationPort
+    }
 }

@@ -34,6 +34,21 @@ public final class FlowAnalyzer {
     /// IP fragment reassembly (a rare path: plain stored properties).
     private var fragments: FragmentReassembler
     private let fragmentDecoder: PacketDecoder
+    /// Tunnelled flows' tunnel facts, indexed by slot, from their first packet (empty until a
+    /// tunnel is seen; plain flows never touch it).
+    private let tunnelStorage: UnsafeMutablePointer<[TunnelSide?]>
+    private var tunnels: [TunnelSide?] {
+        @inline(__always) unsafeAddress { UnsafePointer(tunnelStorage) }
+        @inline(__always) unsafeMutableAddress { tunnelStorage }
+    }
+    /// The slot the last packet was placed in (read after a tunnelled packet).
+    private let lastSlot: UnsafeMutablePointer<Int32>
+    /// The flow contexts met so far, numbered (keys carry the number).
+    private let contextStorage: UnsafeMutablePointer<FlowContextTable>
+    private var contexts: FlowContextTable {
+        @inline(__always) unsafeAddress { UnsafePointer(contextStorage) }
+        @inline(__always) unsafeMutableAddress { contextStorage }
+    }
 
     private var table: FlowTable {
         @inline(__always) unsafeAddress { UnsafePointer(tableStorage) }
@@ -62,6 +77,12 @@ public final class FlowAnalyzer {
         summaryStorage.initialize(to: AnalysisSummary())
         onEventStorage = .allocate(capacity: 1)
         onEventStorage.initialize(to: nil)
+        lastSlot = .allocate(capacity: 1)
+        lastSlot.initialize(to: -1)
+        contextStorage = .allocate(capacity: 1)
+        contextStorage.initialize(to: FlowContextTable())
+        tunnelStorage = .allocate(capacity: 1)
+        tunnelStorage.initialize(to: [])
     }
 
     deinit {
@@ -74,6 +95,11 @@ public final class FlowAnalyzer {
         summaryStorage.deallocate()
         onEventStorage.deinitialize(count: 1)
         onEventStorage.deallocate()
+        lastSlot.deallocate()
+        contextStorage.deinitialize(count: 1)
+        contextStorage.deallocate()
+        tunnelStorage.deinitialize(count: 1)
+        tunnelStorage.deallocate()
     }
 
     /// Called when a TCP handshake completes or is rejected, as the packet that does it is
@@ -113,9 +139,49 @@ public final class FlowAnalyzer {
 
         expire(now: time)
 
-        guard let proto = packet.pointee.ipProtocol, let src = packet.pointee.sourceAddress, let dst = packet.pointee.destinationAddress else {
+        // VLAN tags and tunnels give the flow key its context (a path of its own, so untagged,
+        // untunnelled packets pay two tests for it).
+        if packet.pointee.encapsulation.depth != 0 || packet.pointee.encapsulation.vlan != nil {
+            processWithContext(packet, time: time, bytes: bytes)
+        } else {
+            processFlat(packet, contextID: 0, time: time, bytes: bytes)
+        }
+    }
+
+    /// A VLAN-tagged or tunnelled packet: its context is numbered, the UDP flows that deliver
+    /// its tunnel are processed first (outermost first), then its flat datagram; the flow that
+    /// datagram reached (none if it was dropped) notes its tunnel.
+    @inline(never)
+    private func processWithContext(_ packet: UnsafePointer<DecodedPacket>, time: Int64, bytes: UnsafeRawBufferPointer) {
+        let encapsulation = packet.pointee.encapsulation
+        let context = FlowContext(encapsulation)
+        let contextID = contexts.id(context)
+        guard encapsulation.isTunnelled else {
+            processFlat(packet, contextID: contextID, time: time, bytes: bytes)
+            return
+        }
+        let delivery = processDeliveryFlows(packet, bytes: bytes, time: time, contextID: contexts.id(context.linkOnly))
+        lastSlot.pointee = -1
+        processFlat(packet, contextID: contextID, time: time, bytes: bytes)
+        noteTunnel(lastSlot.pointee, parent: delivery, encapsulation)
+    }
+
+    /// The flat IP datagram of a packet (the innermost one of a tunnel), with its context.
+    @inline(__always)
+    private func processFlat(_ packet: UnsafePointer<DecodedPacket>, contextID: UInt32, time: Int64,
+                             bytes: UnsafeRawBufferPointer) {
+        let defects = packet.pointee.defects
+        guard let proto = packet.pointee.ipProtocol, var src = packet.pointee.sourceAddress, var dst = packet.pointee.destinationAddress else {
             summary.otherPackets &+= 1
             return
+        }
+        // RFC 8200 §8.1: a Routing header's final destination and a Home Address option name
+        // the connection's endpoints, as Zeek and tshark key it.
+        if packet.pointee.etherType == EtherType.ipv6,
+           (packet.pointee.ipv6?.finalDestinationOffset ?? 0) | (packet.pointee.ipv6?.homeAddressOffset ?? 0) != 0,
+           let v6 = packet.pointee.ipv6 {
+            src = v6.effectiveSource(in: bytes)
+            dst = v6.effectiveDestination(in: bytes)
         }
         summary.ipPackets &+= 1
         // Zeek drops IP packets whose header is unusable or whose length runs past the packet
@@ -145,20 +211,24 @@ public final class FlowAnalyzer {
             guard let datagram else { return }
             datagram.withUnsafeBytes { raw in
                 let whole = fragmentDecoder.decode(raw, linkType: packet.pointee.ipv4 != nil ? .ipv4 : .ipv6)
-                guard let p = whole.ipProtocol, let s = whole.sourceAddress, let d = whole.destinationAddress,
+                guard let p = whole.ipProtocol, var s = whole.sourceAddress, var d = whole.destinationAddress,
                       whole.ipv4?.checksumStatus != .bad else { return }
-                withUnsafePointer(to: whole) { processIP($0, proto: p, src: s, dst: d, time: time, bytes: raw) }
+                if let v6 = whole.ipv6 {
+                    s = v6.effectiveSource(in: raw)
+                    d = v6.effectiveDestination(in: raw)
+                }
+                withUnsafePointer(to: whole) { processIP($0, proto: p, src: s, dst: d, contextID: contextID, time: time, bytes: raw) }
             }
             return
         }
-        processIP(packet, proto: proto, src: src, dst: dst, time: time, bytes: bytes)
+        processIP(packet, proto: proto, src: src, dst: dst, contextID: contextID, time: time, bytes: bytes)
     }
 
     /// The flow part of `process`: an unfragmented (or reassembled) IP packet with usable
     /// addresses.
     @inline(__always)
     private func processIP(_ packet: UnsafePointer<DecodedPacket>, proto: UInt8, src: IPAddress, dst: IPAddress,
-                           time: Int64, bytes: UnsafeRawBufferPointer) {
+                           contextID: UInt32, time: Int64, bytes: UnsafeRawBufferPointer) {
         let defects = packet.pointee.defects
         let ipLength = UInt64(packet.pointee.ipLength)
 
@@ -172,11 +242,11 @@ public final class FlowAnalyzer {
             let usable = defects.isEmpty || (!defects.contains(.tcpDataOffsetInvalid)
                 && !defects.contains(.tcpDataOffsetBeyondSegment)
                 && !defects.contains(.tcpDataOffsetBeyondCapture))
-            processTCP(tcp, src: src, dst: dst, time: time, ipLength: ipLength, headerUsable: usable)
+            processTCP(tcp, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength, headerUsable: usable)
         case 17:
             guard let udp = packet.pointee.udp else { summary.otherPackets &+= 1; return }
             summary.udpPackets &+= 1
-            processUDP(udp, src: src, dst: dst, time: time, ipLength: ipLength)
+            processUDP(udp, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
         case 1, 58:
             // The ICMP header is 8 bytes (RFC 792, RFC 4443); non-first fragments carry none.
             let o = packet.pointee.payloadOffset
@@ -189,10 +259,10 @@ public final class FlowAnalyzer {
             let code = bytes.load(fromByteOffset: o + 1, as: UInt8.self)
             summary.otherPackets &+= 1
             processICMP(type: type, code: code, v6: proto == 58, length: packet.pointee.payloadLength, src: src, dst: dst,
-                        time: time, ipLength: ipLength)
+                        contextID: contextID, time: time, ipLength: ipLength)
         default:
             summary.otherPackets &+= 1
-            processOther(proto: proto, src: src, dst: dst, time: time, ipLength: ipLength)
+            processOther(proto: proto, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
         }
     }
 
@@ -251,10 +321,10 @@ public final class FlowAnalyzer {
 
     // MARK: TCP
 
-    private func processTCP(_ h: TCPHeader, src: IPAddress, dst: IPAddress, time: Int64, ipLength: UInt64,
+    private func processTCP(_ h: TCPHeader, src: IPAddress, dst: IPAddress, contextID: UInt32, time: Int64, ipLength: UInt64,
                             headerUsable: Bool) {
         let (key, fromA) = FlowKey.make(proto: 6, source: src, sourcePort: h.sourcePort,
-                                        destination: dst, destinationPort: h.destinationPort)
+                                        destination: dst, destinationPort: h.destinationPort, contextID: contextID)
         var idx = table.lookup(key)
         // `tcpIsReuse` is false without SYN; testing that first spares the call (which copies
         // the flow) on almost every packet.
@@ -336,23 +406,25 @@ public final class FlowAnalyzer {
         let resp = origIsA ? t.pointee.b.state : t.pointee.a.state
         let attemptTime = t.pointee.attemptTime
         if t.pointee.closeTime >= 0 {
-            table.place(i, in: .closing, time: time)
+            place(i, in: .closing, time: time)
         } else if attemptTime >= 0 && (orig == .synSent || orig == .synAckSent) && resp == .inactive {
-            table.place(i, in: .attempt, time: attemptTime)
+            place(i, in: .attempt, time: attemptTime)
         } else if orig == .inactive && resp == .inactive {
-            table.place(i, in: .linger, time: time)
+            place(i, in: .linger, time: time)
         } else if t.pointee.longTimeout {
-            table.place(i, in: .tcpLong, time: time)
+            place(i, in: .tcpLong, time: time)
         } else {
-            table.place(i, in: .short, time: time)
+            place(i, in: .short, time: time)
         }
     }
 
     // MARK: UDP, ICMP, other IP
 
-    private func processUDP(_ u: UDPHeader, src: IPAddress, dst: IPAddress, time: Int64, ipLength: UInt64) {
+    @discardableResult
+    private func processUDP(_ u: UDPHeader, src: IPAddress, dst: IPAddress, contextID: UInt32, time: Int64,
+                            ipLength: UInt64) -> Int32 {
         let (key, fromA) = FlowKey.make(proto: 17, source: src, sourcePort: u.sourcePort,
-                                        destination: dst, destinationPort: u.destinationPort)
+                                        destination: dst, destinationPort: u.destinationPort, contextID: contextID)
         let i: Int32
         if let existing = table.lookup(key) {
             i = existing
@@ -372,8 +444,8 @@ public final class FlowAnalyzer {
         case .bad:
             summary.badChecksumPackets &+= 1
             d.pointee.recordChecksumError(fromA: fromA, isOrig: isOrig)
-            table.place(i, in: .short, time: time)
-            return
+            place(i, in: .short, time: time)
+            return i
         case .partial:
             summary.partialChecksumPackets &+= 1
             d.pointee.partialChecksums[fromA: fromA] &+= 1
@@ -381,13 +453,15 @@ public final class FlowAnalyzer {
             break udpChecksum
         }
         d.pointee.processUDP(u, fromA: fromA, isOrig: isOrig)
-        table.place(i, in: .short, time: time)
+        place(i, in: .short, time: time)
+        return i
     }
 
     private func processICMP(type: UInt8, code: UInt8, v6: Bool, length: Int, src: IPAddress, dst: IPAddress,
-                             time: Int64, ipLength: UInt64) {
+                             contextID: UInt32, time: Int64, ipLength: UInt64) {
         let (sp, dp) = ICMPPorts.ports(type: type, code: code, v6: v6)
-        let (key, fromA) = FlowKey.make(proto: v6 ? 58 : 1, source: src, sourcePort: sp, destination: dst, destinationPort: dp)
+        let (key, fromA) = FlowKey.make(proto: v6 ? 58 : 1, source: src, sourcePort: sp, destination: dst, destinationPort: dp,
+                                        contextID: contextID)
         let i = table.lookup(key) ?? create(FlowState(key: key, kind: .icmp, origIsA: fromA, time: time, reuseIndex: 0))
         let s = table.slot(i)
         let d = table.datagram(s.pointee.side)
@@ -395,15 +469,118 @@ public final class FlowAnalyzer {
         s.pointee.lastTime = time
         d.pointee.active[fromA: fromA] = true
         d.pointee.size[fromA: fromA] &+= UInt64(length - 8)
-        table.place(i, in: .icmp, time: time)
+        place(i, in: .icmp, time: time)
     }
 
-    private func processOther(proto: UInt8, src: IPAddress, dst: IPAddress, time: Int64, ipLength: UInt64) {
-        let (key, fromA) = FlowKey.make(proto: proto, source: src, sourcePort: 0, destination: dst, destinationPort: 0)
+    private func processOther(proto: UInt8, src: IPAddress, dst: IPAddress, contextID: UInt32, time: Int64, ipLength: UInt64) {
+        let (key, fromA) = FlowKey.make(proto: proto, source: src, sourcePort: 0, destination: dst, destinationPort: 0,
+                                        contextID: contextID)
         let i = table.lookup(key) ?? create(FlowState(key: key, kind: .other, origIsA: fromA, time: time, reuseIndex: 0))
         countPacket(table.slot(i), fromA: fromA, ipLength: ipLength, time: time)
         table.slot(i).pointee.lastTime = time
-        table.place(i, in: .other, time: time)
+        place(i, in: .other, time: time)
+    }
+
+    // MARK: Tunnels
+
+    /// The UDP datagrams that deliver a tunnel (VXLAN, VXLAN-GPE, Geneve, GTP-U, Teredo, MPLS
+    /// over UDP) around the packet's flat IP datagram are flows of their own, as in Zeek's
+    /// conn.log; GRE and IP-in-IP have no transport flow (Zeek: tunnel.log only). Each is
+    /// processed as a UDP packet (outer VLAN context; checksum `absent` for 0 over IPv4, else not
+    /// re-verified), outermost first; a nested one names the one around it. Returns the
+    /// innermost, the parent of the flat datagram's flow.
+    private func processDeliveryFlows(_ packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, time: Int64,
+                                      contextID: UInt32) -> FlowReference? {
+        summary.tunnelledPackets &+= 1
+        let flatOffset = packet.pointee.networkOffset ?? Int.max
+        var parent: FlowReference? = nil
+        // A delivery datagram: a UDP layer followed by a tunnel layer, before the flat IP.
+        var ip = -1, ipIsV4 = false, pendingUDP = -1
+        let ipv4 = LayerKind.ipv4.rawValue, ipv6 = LayerKind.ipv6.rawValue, udp = LayerKind.udp.rawValue
+        packet.pointee.layers.forEachRaw { kind, offset in
+            if offset >= flatOffset { return false }
+            if pendingUDP >= 0 {
+                switch LayerKind(rawValue: kind) {
+                case .vxlan?, .vxlanGPE?, .geneve?, .gtpu?, .teredo?, .mpls?:
+                    if let i = deliveryPacket(ip: ip, v4: ipIsV4, udp: pendingUDP, bytes: bytes, time: time, contextID: contextID) {
+                        if parent != nil { noteTunnel(i, parent: parent, nil) }
+                        let f = table.slot(i)
+                        parent = FlowReference(key: f.pointee.key, startTime: f.pointee.startTime, reuseIndex: f.pointee.reuseIndex)
+                    }
+                default: break
+                }
+                pendingUDP = -1
+            }
+            if kind == ipv4 || kind == ipv6 { ip = offset; ipIsV4 = kind == ipv4 } else if kind == udp && ip >= 0 { pendingUDP = offset }
+            return true
+        }
+        return parent
+    }
+
+    /// One delivery UDP datagram (IP header at `o`, UDP header at `u`) as a UDP packet of its flow.
+    private func deliveryPacket(ip o: Int, v4: Bool, udp u: Int, bytes: UnsafeRawBufferPointer, time: Int64,
+                                contextID: UInt32) -> Int32? {
+        guard u + 8 <= bytes.count, o + (v4 ? 20 : 40) <= bytes.count else { return nil }
+        let src: IPAddress, dst: IPAddress, ipLength: UInt64
+        if v4 {
+            src = IPAddress(ipv4: bytes.be32(o + 12))
+            dst = IPAddress(ipv4: bytes.be32(o + 16))
+            ipLength = UInt64(bytes.be16(o + 2))
+        } else {
+            src = IPAddress(ipv6High: bytes.be64(o + 8), low: bytes.be64(o + 16))
+            dst = IPAddress(ipv6High: bytes.be64(o + 24), low: bytes.be64(o + 32))
+            ipLength = 40 + UInt64(bytes.be16(o + 4))
+        }
+        var h = UDPHeader()
+        h.offset = u
+        h.sourcePort = bytes.be16(u)
+        h.destinationPort = bytes.be16(u + 2)
+        h.length = bytes.be16(u + 4)
+        h.checksum = bytes.be16(u + 6)
+        h.payloadLength = max(0, Int(h.length) - 8)
+        h.checksumStatus = h.checksum == 0 && v4 ? .absent : .unverified
+        return processUDP(h, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
+    }
+
+    /// Remembers, for the tunnelled flow in slot `i`, its tunnel (from its first packet; nil
+    /// for a nested delivery flow) and its parent delivery flow's uid. As Zeek's
+    /// `Conn::set_conn`, `tunnel_parents` collects the innermost parent of every encapsulation
+    /// the flow was seen in (the two directions of a VXLAN connection often travel in
+    /// different delivery flows).
+    private func noteTunnel(_ i: Int32, parent: FlowReference?, _ e: Encapsulation?) {
+        guard i >= 0 else { return }
+        let k = Int(i)
+        if k >= tunnels.count { tunnels.append(contentsOf: repeatElement(nil, count: max(k + 1, 2 * tunnels.count) - tunnels.count)) }
+        let known: Bool? = tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in
+            guard sides[k] != nil else { return nil }
+            // Almost always a delivery flow already named: compared by reference, no uid made.
+            guard let parent, !sides[k]!.knows(parent) else { return true }
+            return false
+        }
+        if let known {
+            guard !known, let parent else { return }
+            let uid = uidOf(parent)
+            tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in sides[k]!.add(parent, uid: uid) }
+            return
+        }
+        var side = TunnelSide(info: e.map {
+            TunnelInfo(type: $0.tunnel, depth: Int($0.depth), id: $0.tunnelID, outerSource: $0.outerSource,
+                       outerDestination: $0.outerDestination, outerSourcePort: $0.outerSourcePort,
+                       outerDestinationPort: $0.outerDestinationPort)
+        })
+        if let parent { side.add(parent, uid: uidOf(parent)) }
+        tunnels[k] = side
+    }
+
+    private func uidOf(_ f: FlowReference) -> String {
+        FlowUID.make(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex, context: contexts.context(f.key.contextID))
+    }
+
+    /// Places flow `i` on timeout list `l` and remembers it as the packet's flow.
+    @inline(__always)
+    private func place(_ i: Int32, in l: TimeoutList, time: Int64) {
+        lastSlot.pointee = i
+        table.place(i, in: l, time: time)
     }
 
     // MARK: Records
@@ -415,17 +592,27 @@ public final class FlowAnalyzer {
             events[Int(i)] = []
         }
         let f = table.slot(i).pointee
-        let record: ConnectionRecord
+        var record: ConnectionRecord
+        let context = contexts.context(f.key.contextID)
         switch f.kind {
         case .tcp:
             let t = table.tcp(f.side)
             record = RecordBuilder.record(f, tcp: t.pointee, extras: table.tcpExtras.peek(t.pointee.extras)?.pointee,
-                                          datagram: nil, reason: reason, events: kept)
+                                          datagram: nil, reason: reason, events: kept, context: context)
         case .udp, .icmp:
             record = RecordBuilder.record(f, tcp: nil, extras: nil, datagram: table.datagram(f.side).pointee, reason: reason,
-                                          events: kept)
+                                          events: kept, context: context)
         case .other:
-            record = RecordBuilder.record(f, tcp: nil, extras: nil, datagram: nil, reason: reason, events: kept)
+            record = RecordBuilder.record(f, tcp: nil, extras: nil, datagram: nil, reason: reason, events: kept, context: context)
+        }
+        if f.key.contextID != 0 {
+            record.vlan = context.vlan
+            record.innerVLAN = context.innerVLAN
+        }
+        if Int(i) < tunnels.count, let tunnel = tunnels[Int(i)] {
+            record.tunnel = tunnel.info
+            record.tunnelParents = tunnel.parents
+            tunnels[Int(i)] = nil
         }
         table.remove(i)
         summary.connStates[record.connState, default: 0] &+= 1
@@ -447,7 +634,8 @@ public final class FlowAnalyzer {
                                   time: Int64, to onEvent: (FlowEvent) -> Void) {
         let after = tcp.handshakeMilestones(origIsA: f.origIsA)
         let (orig, resp) = f.endpoints
-        let uid = FlowUID.make(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex)
+        let uid = FlowUID.make(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex,
+                               context: contexts.context(f.key.contextID))
         if after.opened && !before.opened {
             let o = f.origIsA ? tcp.hsA : tcp.hsB
             let r = f.origIsA ? tcp.hsB : tcp.hsA
@@ -519,5 +707,46 @@ struct UIDGuard {
         }
         createdAtLatest[key] = index &+ 1
         return index
+    }
+}
+
+/// A flow named before its uid string is made (a uid is built only when a tunnelled flow
+/// meets a new parent, not per packet).
+struct FlowReference: Equatable {
+    var key: FlowKey
+    var startTime: Int64
+    var reuseIndex: UInt32
+}
+
+/// What a flow created inside a tunnel keeps until its record is written.
+struct TunnelSide {
+    var info: TunnelInfo?
+    /// Uids of the parent delivery flows, in the order met, and the flows they name (two
+    /// inline: one per direction is the common case).
+    var parents: [String] = []
+    var ref0: FlowReference? = nil
+    var ref1: FlowReference? = nil
+    var moreRefs: [FlowReference] = []
+
+    func knows(_ r: FlowReference) -> Bool {
+        ref0 == r || ref1 == r || (!moreRefs.isEmpty && moreRefs.contains(r))
+    }
+
+    mutating func add(_ r: FlowReference, uid: String) {
+        if ref0 == nil { ref0 = r } else if ref1 == nil { ref1 = r } else { moreRefs.append(r) }
+        parents.append(uid)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Big-endian loads; callers check the bounds.
+    @inline(__always) fileprivate func be16(_ o: Int) -> UInt16 {
+        UInt16(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt16.self))
+    }
+    @inline(__always) fileprivate func be32(_ o: Int) -> UInt32 {
+        UInt32(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt32.self))
+    }
+    @inline(__always) fileprivate func be64(_ o: Int) -> UInt64 {
+        UInt64(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt64.self))
     }
 }

@@ -7,7 +7,8 @@ enum RecordBuilder {
     /// `tcp` is the side record of a TCP flow (with its extras, when it has any), `datagram`
     /// that of a UDP or ICMP flow.
     static func record(_ f: FlowState, tcp: TCPConnection?, extras: TCPExtras?, datagram: DatagramFlow?,
-                       reason: CloseReason, events: [PacketEvent]) -> ConnectionRecord {
+                       reason: CloseReason, events: [PacketEvent],
+                       context: FlowContext = FlowContext(raw: 0)) -> ConnectionRecord {
         let o = f.origIsA
         let key = f.key
         let (origEndpoint, respEndpoint) = f.endpoints
@@ -61,7 +62,7 @@ enum RecordBuilder {
         let durationNS = f.lastTime - f.startTime
         let duration: Double? = durationNS > 0 ? Double(durationNS) / 1e9 : nil
         var r = ConnectionRecord(
-            uid: FlowUID.make(key: key, startTime: f.startTime, reuseIndex: f.reuseIndex),
+            uid: FlowUID.make(key: key, startTime: f.startTime, reuseIndex: f.reuseIndex, context: context),
             startTime: f.startTime, lastTime: f.lastTime, proto: proto,
             originator: origEndpoint, responder: respEndpoint, duration: duration,
             originatorBytes: duration == nil ? nil : origSize, responderBytes: duration == nil ? nil : respSize,

@@ -9,8 +9,13 @@
 /// and cannot be used here.
 enum FlowUID {
     /// "C" + up to 11 + up to 11 base62 digits. Allocates only the returned string.
-    static func make(key: FlowKey, startTime: Int64, reuseIndex: UInt32) -> String {
-        let words = (key.a0, key.a1, key.b0, key.b1, key.meta, UInt64(bitPattern: startTime), UInt64(reuseIndex))
+    /// `context` is the flow's whole `FlowContext` (its key holds only the analyzer's number for
+    /// it, which depends on the order contexts appear); it enters only when set, so plain flows
+    /// keep their uids.
+    static func make(key: FlowKey, startTime: Int64, reuseIndex: UInt32, context: FlowContext = FlowContext(raw: 0)) -> String {
+        let contextWord = context.raw == 0 ? 0 : splitmix(context.raw)
+        let words = (key.a0, key.a1, key.b0, key.b1, key.meta & ~FlowKey.contextIDMask, UInt64(bitPattern: startTime),
+                     UInt64(reuseIndex) ^ contextWord)
         let h1 = fnv(words, basis: 0xcbf2_9ce4_8422_2325)
         let h2 = fnv(words, basis: 0x84222325_cbf29ce4)
         let hi = splitmix(h1)

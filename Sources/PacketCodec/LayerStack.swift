@@ -137,6 +137,20 @@ public struct LayerStack: Sendable, BitwiseCopyable, RandomAccessCollection {
         stored = UInt8(truncatingIfNeeded: n &+ 1)
     }
 
+    /// Calls `body(rawKind, offset)` for each entry in order (`rawKind` is the `LayerKind`'s
+    /// raw value) until it returns false: one pass over the packed words, no `Layer` built and
+    /// no copy of the stack (for hot loops).
+    @inlinable
+    public func forEachRaw(_ body: (UInt8, Int) -> Bool) {
+        let n = Int(stored)
+        withUnsafeBytes(of: storage) { words in
+            for i in 0..<n {
+                let v = words.load(fromByteOffset: i &* 8, as: UInt64.self)
+                if !body(UInt8(truncatingIfNeeded: v >> 56), Int(truncatingIfNeeded: (v >> 28) & LayerStack.fieldMask)) { return }
+            }
+        }
+    }
+
     /// The innermost (last) layer of `kind`, or nil.
     @inlinable
     public func last(_ kind: LayerKind) -> Layer? {

@@ -41,19 +41,22 @@ public enum ConnValue {
     /// A `string` or `enum` value; escaped by each encoder.
     case string(String)
     case addr(IPAddress)
+    /// A Zeek `set[string]` (never empty: an empty set is `unset`, as Zeek leaves an
+    /// `&optional` set field unset).
+    case strings([String])
 }
 
 /// A JSON object that holds some of the fields (Sockeye's `handshake`, `teardown` and
 /// `anomalies` extensions). `root` is the record object itself.
 public enum ConnGroup: UInt8, Sendable, CaseIterable {
-    case root, handshake, originatorOptions, responderOptions, teardown, anomalies, originatorAnomalies,
+    case root, tunnel, handshake, originatorOptions, responderOptions, teardown, anomalies, originatorAnomalies,
          responderAnomalies
 
     /// The enclosing group (nil for `root`).
     public var parent: ConnGroup? {
         switch self {
         case .root: nil
-        case .handshake, .teardown, .anomalies: .root
+        case .tunnel, .handshake, .teardown, .anomalies: .root
         case .originatorOptions, .responderOptions: .handshake
         case .originatorAnomalies, .responderAnomalies: .anomalies
         }
@@ -63,6 +66,7 @@ public enum ConnGroup: UInt8, Sendable, CaseIterable {
     public var key: StaticString {
         switch self {
         case .root: ""
+        case .tunnel: "tunnel"
         case .handshake: "handshake"
         case .originatorOptions: "orig_options"
         case .responderOptions: "resp_options"
@@ -73,12 +77,13 @@ public enum ConnGroup: UInt8, Sendable, CaseIterable {
         }
     }
 
-    /// Whether the group's object is written for `r` (handshake and teardown: TCP only;
-    /// options: only when offered; anomalies: always).
+    /// Whether the group's object is written for `r` (tunnel: tunnelled flows only; handshake
+    /// and teardown: TCP only; options: only when offered; anomalies: always).
     @inline(__always)
     func isPresent(in r: ConnectionRecord) -> Bool {
         switch self {
         case .root, .anomalies, .originatorAnomalies, .responderAnomalies: true
+        case .tunnel: r.tunnel != nil
         case .handshake: r.handshake != nil
         case .originatorOptions: r.handshake?.originatorOptions != nil
         case .responderOptions: r.handshake?.responderOptions != nil
@@ -148,7 +153,7 @@ public struct ConnField: Sendable {
     public enum Presence: Sendable, Equatable {
         /// Filled from the record (may still be unset for some records).
         case always
-        /// Sockeye never fills it (`service`, `tunnel_parents`): Zeek writes `-`, JSON omits the
+        /// Sockeye never fills it (`service`): Zeek writes `-`, JSON omits the
         /// key, CSV leaves the column out.
         case never
         /// `local_orig`/`local_resp`: set when local networks are configured; otherwise as `never`.
@@ -232,9 +237,21 @@ public enum ConnSchema {
         conn("orig_ip_bytes", .count) { r, _ in .count(r.originatorIPBytes) },
         conn("resp_pkts", .count) { r, _ in .count(r.responderPackets) },
         conn("resp_ip_bytes", .count) { r, _ in .count(r.responderIPBytes) },
-        conn("tunnel_parents", .setOfString, presence: .never) { _, _ in .unset },
+        conn("tunnel_parents", .setOfString) { r, _ in r.tunnelParents.isEmpty ? .unset : .strings(r.tunnelParents) },
         conn("ip_proto", .count) { r, _ in .count(UInt64(r.ipProtocol)) },
         conn("community_id", .string, presence: .withCommunityID) { _, d in string(d.communityID) },
+        // Zeek's policy/protocols/conn/vlan-logging fields (not Zeek TSV columns here: Zeek
+        // writes them only with that script loaded).
+        ext(.root, "vlan", .count) { r, _ in count(r.vlan) },
+        ext(.root, "inner_vlan", .count) { r, _ in count(r.innerVLAN) },
+
+        ext(.tunnel, "type", .enum) { r, _ in string(r.tunnel?.type.description) },
+        ext(.tunnel, "depth", .count) { r, _ in count(r.tunnel?.depth) },
+        ext(.tunnel, "id", .count) { r, _ in count(r.tunnel?.id) },
+        ext(.tunnel, "outer_src_h", .addr) { r, _ in if let a = r.tunnel?.outerSource { .addr(a) } else { .unset } },
+        ext(.tunnel, "outer_src_p", .port) { r, _ in count(r.tunnel?.outerSourcePort) },
+        ext(.tunnel, "outer_dst_h", .addr) { r, _ in if let a = r.tunnel?.outerDestination { .addr(a) } else { .unset } },
+        ext(.tunnel, "outer_dst_p", .port) { r, _ in count(r.tunnel?.outerDestinationPort) },
 
         ext(.handshake, "state", .enum) { r, _ in string(r.handshake?.state.rawValue) },
         ext(.handshake, "syn_ts", .time) { r, _ in time(r.handshake?.synTime) },
@@ -316,6 +333,7 @@ public enum ConnSchema {
         ("orig_bad_checksums", "anomalies.orig.bad_checksums"),
         ("resp_bad_checksums", "anomalies.resp.bad_checksums"),
         ("close_reason", "close_reason"),
+        ("vlan", "vlan"), ("inner_vlan", "inner_vlan"), ("tunnel_type", "tunnel.type"), ("tunnel_id", "tunnel.id"),
     ]
 
     /// The CSV columns with the default options (``ConnFieldOptions/default``).
@@ -343,6 +361,9 @@ public enum ConnSchema {
     struct JSONKeys: @unchecked Sendable {
         let base: UnsafeMutablePointer<UInt8>
         let offsets: UnsafeMutablePointer<Int>
+        /// For field `i`, the index after the last field of its contiguous group run: an absent
+        /// group's fields are skipped in one step.
+        let groupEnds: UnsafeMutablePointer<Int>
     }
 
     static let jsonKeys: JSONKeys = {
@@ -358,7 +379,15 @@ public enum ConnSchema {
         base.initialize(from: bytes, count: bytes.count)
         let offs = UnsafeMutablePointer<Int>.allocate(capacity: offsets.count)
         offs.initialize(from: offsets, count: offsets.count)
-        return JSONKeys(base: base, offsets: offs)
+        var ends = [Int](repeating: fields.count, count: fields.count)
+        var i = fields.count - 1
+        while i >= 0 {
+            if i + 1 < fields.count && fields[i + 1].group == fields[i].group { ends[i] = ends[i + 1] } else { ends[i] = i + 1 }
+            i -= 1
+        }
+        let groupEnds = UnsafeMutablePointer<Int>.allocate(capacity: ends.count)
+        groupEnds.initialize(from: ends, count: ends.count)
+        return JSONKeys(base: base, offsets: offs, groupEnds: groupEnds)
     }()
 
     /// Looks a field up by its dotted path (tests, tools).

@@ -17,13 +17,15 @@ enum ConnJSONEncoder {
         var needComma = false
         let keys = ConnSchema.jsonKeys
         ConnSchema.fields.withUnsafeBufferPointer { fields in
-            for i in 0..<fields.count {
+            var i = 0
+            while i < fields.count {
                 let group = fields[i].group
                 if group != current {
-                    guard isPresent(group, in: r) else { continue }
+                    guard isPresent(group, in: r) else { i = keys.groupEnds[i]; continue }
                     enter(group, from: &current, needComma: &needComma, o)
                 }
                 let v = fields[i].value(r, d)
+                defer { i &+= 1 }
                 if case .unset = v { continue }
                 // `,"name":`, without the comma for a group's first key.
                 let skip = needComma ? 0 : 1
@@ -85,6 +87,13 @@ enum ConnJSONEncoder {
         case .string(let s): o.appendJSONString(s)
         case .addr(let a):
             o.append(byte: UInt8(ascii: "\"")); o.append(address: a); o.append(byte: UInt8(ascii: "\""))
+        case .strings(let list):
+            o.append(byte: UInt8(ascii: "["))
+            for (i, s) in list.enumerated() {
+                if i > 0 { o.append(byte: UInt8(ascii: ",")) }
+                o.appendJSONString(s)
+            }
+            o.append(byte: UInt8(ascii: "]"))
         }
     }
 }
@@ -114,6 +123,12 @@ enum ConnZeekEncoder {
         case .bool(let b): o.append(byte: b ? UInt8(ascii: "T") : UInt8(ascii: "F"))
         case .string(let s): string(s, o)
         case .addr(let a): o.append(address: a)
+        case .strings(let list):
+            // Zeek's set separator is `,` (`#set_separator`); the elements are uids (base62).
+            for (i, s) in list.enumerated() {
+                if i > 0 { o.append(byte: UInt8(ascii: ",")) }
+                string(s, o)
+            }
         }
     }
 
@@ -159,6 +174,7 @@ enum ConnCSVEncoder {
         case .bool(let b): o.append(b ? "true" : "false")
         case .string(let s): field(s, o)
         case .addr(let a): o.append(address: a)
+        case .strings(let list): field(list.joined(separator: ","), o)
         }
     }
 

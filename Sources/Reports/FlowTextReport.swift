@@ -79,6 +79,7 @@ public final class FlowTextReport: FlowRecordWriter {
         line("Sockeye flow report")
         var packets = "  packets     \(grouped(s.packets))"
         packets += "  (tcp \(grouped(s.tcpPackets))  udp \(grouped(s.udpPackets))  other \(grouped(s.otherPackets)))"
+        if s.tunnelledPackets > 0 { packets += "  tunnelled \(grouped(s.tunnelledPackets))" }
         if s.malformedPackets > 0 { packets += "  malformed \(grouped(s.malformedPackets))" }
         for (dlt, n) in s.unsupportedLinkTypes.sorted(by: { $0.key < $1.key }) {
             packets += "  unsupported link type \(dlt): \(grouped(n))"

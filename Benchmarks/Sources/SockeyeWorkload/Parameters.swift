@@ -22,6 +22,12 @@ public struct WorkloadParameters: Sendable {
     /// UDP flow kinds, shares normalised.
     public var udpMix: [(UDPKind, Double)] = [(.dns, 0.6), (.quic, 0.2), (.rtp, 0.1), (.ntp, 0.1)]
 
+    /// When set, every TCP/UDP frame is sent inside VXLAN with this VNI (RFC 7348): outer
+    /// Ethernet/IPv4 192.0.2.1 ↔ 192.0.2.2, UDP to 4789 from a per-flow source port (as Linux
+    /// hashes the inner flow), UDP checksum 0 (Linux's default). ARP frames stay bare. The
+    /// inner frames, and so the ground truth of the flows, are the plain workload's.
+    public var vxlanVNI: UInt32? = nil
+
     public init(packets: Int, flows: Int, seed: UInt64) {
         self.packets = packets
         self.flows = flows

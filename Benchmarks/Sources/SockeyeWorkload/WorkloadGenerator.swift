@@ -372,6 +372,7 @@ public final class WorkloadGenerator {
             var frame = encode(specs[f], d, ipID: ipID)
             let bad = corrupt(&frame, specs[f], d, &corruption)
             truth.count(specs[f], d, frameLength: frame.count, time: top.time, frameNumber: frameNumber, bad: bad)
+            if let vni = parameters.vxlanVNI { frame = Self.vxlan(frame, vni: vni, flow: f, fromClient: d.fromClient) }
             frame.withUnsafeBytes { body(Self.epochMicros + top.time, $0) }
             slots[s].next += 1
             popTop()
@@ -389,6 +390,27 @@ public final class WorkloadGenerator {
     }
 
     // MARK: Frames
+
+    private static let vtepA = MACAddress(0x0200_C000_0201), vtepB = MACAddress(0x0200_C000_0202)
+
+    /// `inner` (an Ethernet frame) inside VXLAN: see `WorkloadParameters.vxlanVNI`.
+    private static func vxlan(_ inner: [UInt8], vni: UInt32, flow: Int, fromClient: Bool) -> [UInt8] {
+        var ip = IPv4Header()
+        ip.ttl = 64
+        ip.protocol = 17
+        ip.source = fromClient ? 0xC000_0201 : 0xC000_0202
+        ip.destination = fromClient ? 0xC000_0202 : 0xC000_0201
+        var u = UDPHeader()
+        u.sourcePort = UInt16(49152 + ((flow &* 2_654_435_761) >> 7) % 16384)
+        u.destinationPort = 4789
+        let eth = EthernetHeader(destination: fromClient ? vtepB : vtepA, source: fromClient ? vtepA : vtepB,
+                                 etherType: EtherType.ipv4)
+        var frame = PacketRepr(link: .ethernet(eth), network: .ipv4(ip, options: []), transport: .udp(u),
+                               payload: VXLANHeader(vni: vni).encapsulate(inner)).encode()
+        frame[14 + 20 + 6] = 0   // UDP checksum 0: none (RFC 768), as Linux VXLAN sends by default
+        frame[14 + 20 + 7] = 0
+        return frame
+    }
 
     private static let gatewayMAC = MACAddress(0x0200_0000_0001)
 

@@ -15,12 +15,13 @@ import Darwin
 let usage = """
     usage: sockeye-workload --packets N --flows F [--seed S] --out PATH [--summary PATH]
                             [--udp-share 0.2] [--bad-share 0.001] [--arp-share 0.001]
-                            [--udp-zero-share 0.05] [--rate 20000] [--quiet]
+                            [--udp-zero-share 0.05] [--rate 20000] [--vxlan VNI] [--quiet]
 
     Writes a classic pcap (LINKTYPE_ETHERNET, microsecond time stamps) of interleaved TCP/UDP
     flows built with Sockeye's encoder, and a ground-truth summary JSON (default PATH.json):
     flows, TCP outcomes (and the Zeek conn_state each should get), UDP kinds, bad checksum
-    counts and frame numbers. Same arguments → byte-identical output.
+    counts and frame numbers. Same arguments → byte-identical output. --vxlan wraps every
+    TCP/UDP frame in VXLAN (UDP 4789, that VNI); the flows and the summary stay the same.
     """
 
 func fail(_ message: String) -> Never {
@@ -36,6 +37,7 @@ var out: String?
 var summary: String?
 var quiet = false
 var doubles: [String: Double] = [:]
+var vxlanVNI: UInt32?
 
 var args = CommandLine.arguments.dropFirst()
 while let arg = args.popFirst() {
@@ -58,6 +60,9 @@ while let arg = args.popFirst() {
     case "--udp-share", "--bad-share", "--arp-share", "--udp-zero-share", "--rate":
         guard let d = Double(value()), d >= 0 else { fail("sockeye-workload: \(arg) wants a non-negative number") }
         doubles[arg] = d
+    case "--vxlan":
+        guard let n = UInt32(value()), n < 1 << 24 else { fail("sockeye-workload: --vxlan wants a VNI (0…16777215)") }
+        vxlanVNI = n
     case "--quiet", "-q": quiet = true
     case "--help", "-h": print(usage); exit(0)
     default: fail("sockeye-workload: unknown argument \(arg)\n\n\(usage)")
@@ -69,6 +74,7 @@ var parameters = WorkloadParameters(packets: packets, flows: flows, seed: seed)
 if let v = doubles["--udp-share"] { parameters.udpShare = min(v, 1) }
 if let v = doubles["--bad-share"] { parameters.badShare = min(v, 1) }
 if let v = doubles["--arp-share"] { parameters.arpShare = min(v, 1) }
+parameters.vxlanVNI = vxlanVNI
 if let v = doubles["--udp-zero-share"] { parameters.udpZeroShare = min(v, 1) }
 if let v = doubles["--rate"] { guard v > 0 else { fail("sockeye-workload: --rate must be positive") }; parameters.rate = v }
 
