@@ -544,7 +544,8 @@ public final class FlowAnalyzer {
                 default: type = .none
                 }
                 if type != .none,
-                   let i = deliveryPacket(ip: ip, v4: ipIsV4, udp: pendingUDP, bytes: bytes, time: time, contextID: contextID) {
+                   let i = deliveryPacket(ip: ip, v4: ipIsV4, udp: pendingUDP, wireLength: packet.pointee.wireLength,
+                                          bytes: bytes, time: time, contextID: contextID) {
                     if parent != nil { noteTunnel(i, parent: parent, nil, time: time) }
                     let f = table.slot(i)
                     parent = TunnelParent(ref: .flow(FlowReference(key: f.pointee.key, startTime: f.pointee.startTime,
@@ -558,26 +559,26 @@ public final class FlowAnalyzer {
         return parent
     }
 
-    /// One delivery UDP datagram (IP header at `o`, UDP header at `u`) as a UDP packet of its flow.
-    private func deliveryPacket(ip o: Int, v4: Bool, udp u: Int, bytes: UnsafeRawBufferPointer, time: Int64,
+    /// One delivery UDP datagram (IP header at `o`, UDP header at `u`) as a UDP packet of its
+    /// flow. Its IP length is the one the decoder used (`IPv4Header.effectiveLength` /
+    /// `IPv6Header.effectivePayloadLength`): a length field of 0 (TSO capture, jumbogram) or one
+    /// past the frame counts the frame's remaining bytes.
+    private func deliveryPacket(ip o: Int, v4: Bool, udp u: Int, wireLength: Int, bytes: UnsafeRawBufferPointer, time: Int64,
                                 contextID: UInt32) -> Int32? {
-        guard u + 8 <= bytes.count, o + (v4 ? 20 : 40) <= bytes.count else { return nil }
-        let src: IPAddress, dst: IPAddress, ipLength: UInt64
+        guard var h = UDPHeader.parse(bytes, at: u), o + (v4 ? 20 : 40) <= bytes.count else { return nil }
+        let src: IPAddress, dst: IPAddress, field: Int
         if v4 {
             src = IPAddress(ipv4: bytes.be32(o + 12))
             dst = IPAddress(ipv4: bytes.be32(o + 16))
-            ipLength = UInt64(bytes.be16(o + 2))
+            field = Int(bytes.be16(o + 2))
         } else {
             src = IPAddress(ipv6High: bytes.be64(o + 8), low: bytes.be64(o + 16))
             dst = IPAddress(ipv6High: bytes.be64(o + 24), low: bytes.be64(o + 32))
-            ipLength = 40 + UInt64(bytes.be16(o + 4))
+            let payload = Int(bytes.be16(o + 4))
+            field = payload == 0 ? 0 : 40 + payload
         }
-        var h = UDPHeader()
-        h.offset = u
-        h.sourcePort = bytes.be16(u)
-        h.destinationPort = bytes.be16(u + 2)
-        h.length = bytes.be16(u + 4)
-        h.checksum = bytes.be16(u + 6)
+        let remaining = max(0, wireLength - o)
+        let ipLength = UInt64(field == 0 || field > remaining ? remaining : field)
         h.payloadLength = max(0, Int(h.length) - 8)
         h.checksumStatus = h.checksum == 0 && v4 ? .absent : .unverified
         return processUDP(h, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
