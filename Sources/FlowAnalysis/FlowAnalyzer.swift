@@ -41,6 +41,13 @@ public final class FlowAnalyzer {
         @inline(__always) unsafeAddress { UnsafePointer(tunnelStorage) }
         @inline(__always) unsafeMutableAddress { tunnelStorage }
     }
+    /// tunnel.log state (touched by tunnelled packets only).
+    private let registryStorage: UnsafeMutablePointer<TunnelRegistry>
+    private var registry: TunnelRegistry {
+        @inline(__always) unsafeAddress { UnsafePointer(registryStorage) }
+        @inline(__always) unsafeMutableAddress { registryStorage }
+    }
+    private let onTunnelStorage: UnsafeMutablePointer<((TunnelEvent) -> Void)?>
     /// The slot the last packet was placed in (read after a tunnelled packet).
     private let lastSlot: UnsafeMutablePointer<Int32>
     /// The flow contexts met so far, numbered (keys carry the number).
@@ -83,6 +90,10 @@ public final class FlowAnalyzer {
         contextStorage.initialize(to: FlowContextTable())
         tunnelStorage = .allocate(capacity: 1)
         tunnelStorage.initialize(to: [])
+        registryStorage = .allocate(capacity: 1)
+        registryStorage.initialize(to: TunnelRegistry())
+        onTunnelStorage = .allocate(capacity: 1)
+        onTunnelStorage.initialize(to: nil)
     }
 
     deinit {
@@ -100,6 +111,10 @@ public final class FlowAnalyzer {
         contextStorage.deallocate()
         tunnelStorage.deinitialize(count: 1)
         tunnelStorage.deallocate()
+        registryStorage.deinitialize(count: 1)
+        registryStorage.deallocate()
+        onTunnelStorage.deinitialize(count: 1)
+        onTunnelStorage.deallocate()
     }
 
     /// Called when a TCP handshake completes or is rejected, as the packet that does it is
@@ -107,6 +122,14 @@ public final class FlowAnalyzer {
     public var onEvent: ((FlowEvent) -> Void)? {
         get { onEventStorage.pointee }
         set { onEventStorage.pointee = newValue }
+    }
+
+    /// Called with Zeek's tunnel.log events (a tunnel discovered, closed or expired) as they
+    /// happen. The tunnels are tracked either way (IP tunnels' uids name them in
+    /// `tunnel_parents`).
+    public var onTunnel: ((TunnelEvent) -> Void)? {
+        get { onTunnelStorage.pointee }
+        set { onTunnelStorage.pointee = newValue }
     }
 
     /// Ends flows whose timeouts have passed by `time` (ns since the epoch). Packet time drives
@@ -160,10 +183,19 @@ public final class FlowAnalyzer {
             processFlat(packet, contextID: contextID, time: time, bytes: bytes)
             return
         }
-        let delivery = processDeliveryFlows(packet, bytes: bytes, time: time, contextID: contexts.id(context.linkOnly))
+        var parent = processDeliveryFlows(packet, bytes: bytes, time: time, contextID: contexts.id(context.linkOnly))
+        // The innermost tunnel names the flow's parent (Zeek: `c$tunnel[|c$tunnel|-1]$uid`):
+        // an IP tunnel (GRE, ERSPAN, IP-in-IP) if that is what directly wraps the datagram.
+        switch encapsulation.tunnel {
+        case .ipInIP, .gre, .erspan:
+            if let source = encapsulation.outerSource, let destination = encapsulation.outerDestination {
+                parent = ipTunnel(source, destination, type: encapsulation.tunnel, time: time)
+            }
+        default: break
+        }
         lastSlot.pointee = -1
         processFlat(packet, contextID: contextID, time: time, bytes: bytes)
-        noteTunnel(lastSlot.pointee, parent: delivery, encapsulation)
+        noteTunnel(lastSlot.pointee, parent: parent, encapsulation, time: time)
     }
 
     /// The flat IP datagram of a packet (the innermost one of a tunnel), with its context.
@@ -287,6 +319,8 @@ public final class FlowAnalyzer {
         while let (i, list) = table.expired(at: now) {
             emit(i, reason: list == .closing ? .closed : .timeout)
         }
+        // Tunnels (tunnel.log): `Int64.max` until one is active, so plain captures pay one compare.
+        if registryStorage.pointee.nextSweep <= now { sweepTunnels(now: now) }
     }
 
     private func makeRoom() {
@@ -490,24 +524,32 @@ public final class FlowAnalyzer {
     /// re-verified), outermost first; a nested one names the one around it. Returns the
     /// innermost, the parent of the flat datagram's flow.
     private func processDeliveryFlows(_ packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer, time: Int64,
-                                      contextID: UInt32) -> FlowReference? {
+                                      contextID: UInt32) -> TunnelParent? {
         summary.tunnelledPackets &+= 1
         let flatOffset = packet.pointee.networkOffset ?? Int.max
-        var parent: FlowReference? = nil
+        var parent: TunnelParent? = nil
         // A delivery datagram: a UDP layer followed by a tunnel layer, before the flat IP.
         var ip = -1, ipIsV4 = false, pendingUDP = -1
         let ipv4 = LayerKind.ipv4.rawValue, ipv6 = LayerKind.ipv6.rawValue, udp = LayerKind.udp.rawValue
         packet.pointee.layers.forEachRaw { kind, offset in
             if offset >= flatOffset { return false }
             if pendingUDP >= 0 {
+                let type: TunnelType
                 switch LayerKind(rawValue: kind) {
-                case .vxlan?, .vxlanGPE?, .geneve?, .gtpu?, .teredo?, .mpls?:
-                    if let i = deliveryPacket(ip: ip, v4: ipIsV4, udp: pendingUDP, bytes: bytes, time: time, contextID: contextID) {
-                        if parent != nil { noteTunnel(i, parent: parent, nil) }
-                        let f = table.slot(i)
-                        parent = FlowReference(key: f.pointee.key, startTime: f.pointee.startTime, reuseIndex: f.pointee.reuseIndex)
-                    }
-                default: break
+                case .vxlan?, .vxlanGPE?: type = .vxlan
+                case .geneve?: type = .geneve
+                case .gtpu?: type = .gtpu
+                case .teredo?: type = .teredo
+                case .mpls?: type = .mplsOverUDP
+                default: type = .none
+                }
+                if type != .none,
+                   let i = deliveryPacket(ip: ip, v4: ipIsV4, udp: pendingUDP, wireLength: packet.pointee.wireLength,
+                                          bytes: bytes, time: time, contextID: contextID) {
+                    if parent != nil { noteTunnel(i, parent: parent, nil, time: time) }
+                    let f = table.slot(i)
+                    parent = TunnelParent(ref: .flow(FlowReference(key: f.pointee.key, startTime: f.pointee.startTime,
+                                                                   reuseIndex: f.pointee.reuseIndex)), type: type)
                 }
                 pendingUDP = -1
             }
@@ -517,50 +559,50 @@ public final class FlowAnalyzer {
         return parent
     }
 
-    /// One delivery UDP datagram (IP header at `o`, UDP header at `u`) as a UDP packet of its flow.
-    private func deliveryPacket(ip o: Int, v4: Bool, udp u: Int, bytes: UnsafeRawBufferPointer, time: Int64,
+    /// One delivery UDP datagram (IP header at `o`, UDP header at `u`) as a UDP packet of its
+    /// flow. Its IP length is the one the decoder used (`IPv4Header.effectiveLength` /
+    /// `IPv6Header.effectivePayloadLength`): a length field of 0 (TSO capture, jumbogram) or one
+    /// past the frame counts the frame's remaining bytes.
+    private func deliveryPacket(ip o: Int, v4: Bool, udp u: Int, wireLength: Int, bytes: UnsafeRawBufferPointer, time: Int64,
                                 contextID: UInt32) -> Int32? {
-        guard u + 8 <= bytes.count, o + (v4 ? 20 : 40) <= bytes.count else { return nil }
-        let src: IPAddress, dst: IPAddress, ipLength: UInt64
+        guard var h = UDPHeader.parse(bytes, at: u), o + (v4 ? 20 : 40) <= bytes.count else { return nil }
+        let src: IPAddress, dst: IPAddress, field: Int
         if v4 {
             src = IPAddress(ipv4: bytes.be32(o + 12))
             dst = IPAddress(ipv4: bytes.be32(o + 16))
-            ipLength = UInt64(bytes.be16(o + 2))
+            field = Int(bytes.be16(o + 2))
         } else {
             src = IPAddress(ipv6High: bytes.be64(o + 8), low: bytes.be64(o + 16))
             dst = IPAddress(ipv6High: bytes.be64(o + 24), low: bytes.be64(o + 32))
-            ipLength = 40 + UInt64(bytes.be16(o + 4))
+            let payload = Int(bytes.be16(o + 4))
+            field = payload == 0 ? 0 : 40 + payload
         }
-        var h = UDPHeader()
-        h.offset = u
-        h.sourcePort = bytes.be16(u)
-        h.destinationPort = bytes.be16(u + 2)
-        h.length = bytes.be16(u + 4)
-        h.checksum = bytes.be16(u + 6)
+        let remaining = max(0, wireLength - o)
+        let ipLength = UInt64(field == 0 || field > remaining ? remaining : field)
         h.payloadLength = max(0, Int(h.length) - 8)
         h.checksumStatus = h.checksum == 0 && v4 ? .absent : .unverified
         return processUDP(h, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
     }
 
     /// Remembers, for the tunnelled flow in slot `i`, its tunnel (from its first packet; nil
-    /// for a nested delivery flow) and its parent delivery flow's uid. As Zeek's
-    /// `Conn::set_conn`, `tunnel_parents` collects the innermost parent of every encapsulation
-    /// the flow was seen in (the two directions of a VXLAN connection often travel in
-    /// different delivery flows).
-    private func noteTunnel(_ i: Int32, parent: FlowReference?, _ e: Encapsulation?) {
+    /// for a nested delivery flow) and its parent's uid. As Zeek's `Conn::set_conn`,
+    /// `tunnel_parents` collects the innermost parent of every encapsulation the flow was seen
+    /// in (the two directions of a VXLAN connection often travel in different delivery flows);
+    /// a parent new to the flow is registered for tunnel.log (Zeek's `new_connection` /
+    /// `tunnel_changed` → `Tunnel::register`).
+    private func noteTunnel(_ i: Int32, parent: TunnelParent?, _ e: Encapsulation?, time: Int64) {
         guard i >= 0 else { return }
         let k = Int(i)
         if k >= tunnels.count { tunnels.append(contentsOf: repeatElement(nil, count: max(k + 1, 2 * tunnels.count) - tunnels.count)) }
         let known: Bool? = tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in
             guard sides[k] != nil else { return nil }
-            // Almost always a delivery flow already named: compared by reference, no uid made.
-            guard let parent, !sides[k]!.knows(parent) else { return true }
+            // Almost always a parent already named: compared by reference, no uid made.
+            guard let parent, !sides[k]!.knows(parent.ref) else { return true }
             return false
         }
         if let known {
-            guard !known, let parent else { return }
-            let uid = uidOf(parent)
-            tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in sides[k]!.add(parent, uid: uid) }
+            guard !known, let parent, let uid = register(parent, time: time) else { return }
+            tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in sides[k]!.add(parent.ref, uid: uid) }
             return
         }
         var side = TunnelSide(info: e.map {
@@ -568,8 +610,67 @@ public final class FlowAnalyzer {
                        outerDestination: $0.outerDestination, outerSourcePort: $0.outerSourcePort,
                        outerDestinationPort: $0.outerDestinationPort)
         })
-        if let parent { side.add(parent, uid: uidOf(parent)) }
+        if let parent, let uid = register(parent, time: time) { side.add(parent.ref, uid: uid) }
         tunnels[k] = side
+    }
+
+    /// `Tunnel::register`: logs DISCOVER for a tunnel not active yet; returns its uid (nil for
+    /// a delivery flow no longer in the table).
+    private func register(_ parent: TunnelParent, time: Int64) -> String? {
+        if let index = registry.active.index(forKey: parent.ref) {
+            registry.active.values[index].lastRegistered = time
+            return registry.active.values[index].uid
+        }
+        let entry: TunnelRegistry.Active
+        switch parent.ref {
+        case .flow(let f):
+            guard let i = table.lookup(f.key) else { return nil }
+            let (orig, resp) = table.slots[Int(i)].endpoints
+            entry = TunnelRegistry.Active(uid: uidOf(f), originator: orig, responder: resp, type: parent.type, lastRegistered: time)
+        case .ip(let key):
+            guard let t = registry.ipTunnels[key] else { return nil }
+            entry = TunnelRegistry.Active(uid: t.uid, originator: Endpoint(address: t.originator, port: 0),
+                                          responder: Endpoint(address: t.responder, port: 0), type: key.type, lastRegistered: time)
+        }
+        registry.active[parent.ref] = entry
+        if registry.nextSweep == .max { registry.nextSweep = time &+ TunnelRegistry.sweepInterval }
+        onTunnelStorage.pointee?(TunnelEvent(action: .discover, time: time, uid: entry.uid, originator: entry.originator,
+                                             responder: entry.responder, type: entry.type))
+        return entry.uid
+    }
+
+    /// The IP tunnel between `source` and `destination` (either direction), created with a
+    /// uid on first sight.
+    private func ipTunnel(_ source: IPAddress, _ destination: IPAddress, type: TunnelType, time: Int64) -> TunnelParent {
+        let key = IPTunnelKey(source, destination, type: type)
+        if let index = registry.ipTunnels.index(forKey: key) {
+            registry.ipTunnels.values[index].lastSeen = time
+        } else {
+            // The uid of a flow keyed on the pair (ports 0, the tunnel's IP protocol), marked in
+            // the reuse index so no real flow on that pair can share it.
+            let proto: UInt8 = type == .ipInIP ? (source.isIPv4 ? 4 : 41) : 47
+            let (k, _) = FlowKey.make(proto: proto, source: key.a, sourcePort: 0, destination: key.b, destinationPort: 0)
+            let uid = FlowUID.make(key: k, startTime: time, reuseIndex: 0x4000_0000 | UInt32(type.rawValue))
+            registry.ipTunnels[key] = TunnelRegistry.IPTunnel(uid: uid, originator: source, responder: destination, lastSeen: time)
+        }
+        return TunnelParent(ref: .ip(key), type: type)
+    }
+
+    /// Zeek's `&read_expire` on `Tunnel::active` and the IP tunnel timeout, checked once a
+    /// minute of packet time.
+    private func sweepTunnels(now: Int64) {
+        if !registry.active.isEmpty {
+            let expired = registry.active.filter { now &- $0.value.lastRegistered >= TunnelRegistry.expiration }
+            for (ref, t) in expired.sorted(by: { $0.value.lastRegistered < $1.value.lastRegistered }) {
+                registry.active[ref] = nil
+                onTunnelStorage.pointee?(TunnelEvent(action: .expire, time: now, uid: t.uid, originator: t.originator,
+                                                     responder: t.responder, type: t.type))
+            }
+        }
+        if !registry.ipTunnels.isEmpty {
+            registry.ipTunnels = registry.ipTunnels.filter { now &- $0.value.lastSeen < TunnelRegistry.ipTunnelTimeout }
+        }
+        registry.nextSweep = registry.active.isEmpty && registry.ipTunnels.isEmpty ? .max : now &+ TunnelRegistry.sweepInterval
     }
 
     private func uidOf(_ f: FlowReference) -> String {
@@ -608,6 +709,14 @@ public final class FlowAnalyzer {
         if f.key.contextID != 0 {
             record.vlan = context.vlan
             record.innerVLAN = context.innerVLAN
+        }
+        if !registry.active.isEmpty, f.kind == .udp {
+            // A tunnel's delivery flow ends: Zeek's removal hook logs CLOSE.
+            let ref = TunnelParentRef.flow(FlowReference(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex))
+            if let t = registry.active.removeValue(forKey: ref) {
+                onTunnelStorage.pointee?(TunnelEvent(action: .close, time: summary.lastTime ?? f.lastTime, uid: t.uid,
+                                                     originator: t.originator, responder: t.responder, type: t.type))
+            }
         }
         if Int(i) < tunnels.count, let tunnel = tunnels[Int(i)] {
             record.tunnel = tunnel.info
@@ -712,7 +821,7 @@ struct UIDGuard {
 
 /// A flow named before its uid string is made (a uid is built only when a tunnelled flow
 /// meets a new parent, not per packet).
-struct FlowReference: Equatable {
+struct FlowReference: Hashable {
     var key: FlowKey
     var startTime: Int64
     var reuseIndex: UInt32
@@ -724,15 +833,15 @@ struct TunnelSide {
     /// Uids of the parent delivery flows, in the order met, and the flows they name (two
     /// inline: one per direction is the common case).
     var parents: [String] = []
-    var ref0: FlowReference? = nil
-    var ref1: FlowReference? = nil
-    var moreRefs: [FlowReference] = []
+    var ref0: TunnelParentRef? = nil
+    var ref1: TunnelParentRef? = nil
+    var moreRefs: [TunnelParentRef] = []
 
-    func knows(_ r: FlowReference) -> Bool {
+    func knows(_ r: TunnelParentRef) -> Bool {
         ref0 == r || ref1 == r || (!moreRefs.isEmpty && moreRefs.contains(r))
     }
 
-    mutating func add(_ r: FlowReference, uid: String) {
+    mutating func add(_ r: TunnelParentRef, uid: String) {
         if ref0 == nil { ref0 = r } else if ref1 == nil { ref1 = r } else { moreRefs.append(r) }
         parents.append(uid)
     }

@@ -162,6 +162,7 @@ public final class FlowPipeline: @unchecked Sendable {
     ///   - onStart: called once, before any record, with the first packet's time in nanoseconds
     ///     since the epoch (nil when there were no packets): e.g. for a Zeek `#open` line.
     ///   - onEvent: flow events (connection opened/rejected) as they happen; nil: none.
+    ///   - onTunnel: tunnel.log events (a tunnel discovered, closed, expired) as they happen; nil: none.
     ///   - onIdle: live capture: called after each idle interval and each batch, after the
     ///     analyzer moved to wall-clock time (e.g. to flush output).
     ///   - shouldContinue: polled per batch; false stops the run as ``stop()`` does (e.g. the
@@ -169,11 +170,13 @@ public final class FlowPipeline: @unchecked Sendable {
     ///   - onRecord: each record as its flow ends, then the records of flows open at the end.
     public func run(onStart: (Int64?) -> Void = { _ in },
                     onEvent: ((FlowEvent) -> Void)? = nil,
+                    onTunnel: ((TunnelEvent) -> Void)? = nil,
                     onIdle: () -> Void = {},
                     shouldContinue: () -> Bool = { true },
                     onRecord: @escaping (ConnectionRecord) -> Void) -> PipelineResult {
         let analyzer = FlowAnalyzer(configuration: configuration) { record in onRecord(record) }
         if let onEvent { analyzer.onEvent = onEvent }
+        if let onTunnel { analyzer.onTunnel = onTunnel }
         let queue = BatchQueue(depth: queueDepth)
         let readerDone = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var readResult = ReadResult()

@@ -17,6 +17,14 @@ public struct UDPHeader: Hashable, Sendable, BitwiseCopyable {
 
     public init() {}
 
+    /// The 8-byte header at `o` (ports, length, checksum; `checksumStatus` unverified,
+    /// `payloadLength` 0), or nil when fewer than 8 bytes are there. Nothing traps.
+    @inlinable
+    public static func parse(_ b: UnsafeRawBufferPointer, at o: Int) -> UDPHeader? {
+        guard o >= 0, o <= b.count - length else { return nil }
+        return readFixed(b, at: o)
+    }
+
     @inlinable
     static func readFixed(_ b: UnsafeRawBufferPointer, at o: Int) -> UDPHeader {
         var h = UDPHeader()

@@ -10,7 +10,7 @@ import Glibc
 import Darwin
 #endif
 
-/// `sockeye analyze FILE… [-f BPF] [--format text|json|zeek|csv] [-o PATH] [--flow UID]
+/// `sockeye analyze FILE… [-f BPF] [--format text|json|zeek|csv|zeek-tunnel] [-o PATH] [--flow UID]
 /// [--ladder [--ladder-format text|svg|mermaid]] [--quiet] [--no-summary] [--tcp-timeout S] [--udp-timeout S]
 /// [--max-flows N]`: the flow report.
 ///
@@ -36,7 +36,10 @@ struct Analyze: ParsableCommand {
             instead of the report (svg and mermaid need --flow UID).
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json, zeek, csv }
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, zeek, csv
+        case zeekTunnel = "zeek-tunnel"
+    }
 
     @Argument(help: "pcap or pcapng files, or directories of them ('-' reads standard input).",
               completion: .file())
@@ -45,7 +48,7 @@ struct Analyze: ParsableCommand {
     @Option(name: [.short, .long], help: "BPF filter expression (pcap-filter(7)), applied inside libpcap.")
     var filter: String?
 
-    @Option(help: "Output format: text, json (JSON Lines), zeek (conn.log TSV) or csv.")
+    @Option(help: "Output format: text, json (JSON Lines), zeek (conn.log TSV), csv, or zeek-tunnel (Zeek's tunnel.log TSV).")
     var format: Format = .text
 
     @Option(name: [.short, .long], help: "Write to PATH instead of standard output (never over an input).",
@@ -73,6 +76,9 @@ struct Analyze: ParsableCommand {
     func validate() throws {
         if ladder && ladderFormat != .text && flow == nil {
             throw ValidationError("--ladder-format \(ladderFormat.rawValue) draws one connection: add --flow UID")
+        }
+        if format == .zeekTunnel && (ladder || flow != nil) {
+            throw ValidationError("--format zeek-tunnel writes tunnels, not flows: it takes neither --flow nor --ladder")
         }
     }
 
@@ -104,17 +110,20 @@ struct Analyze: ParsableCommand {
         // Ctrl-C / SIGTERM: stop reading, finish and write what was read, then exit 128 + signal.
         let interruption = Interruption { pipeline.stop() }
         let wanted = flow
+        let tunnelLog = format == .zeekTunnel ? ZeekTunnelLogWriter(output: out) : nil
         let result = pipeline.run(
-            onStart: { sink.begin(firstPacketTime: $0) },
+            onStart: { tunnelLog?.begin(firstPacketTime: $0) ?? sink.begin(firstPacketTime: $0) },
+            onTunnel: tunnelLog.map { log in { event in log.write(event) } },
             shouldContinue: { !out.writeFailed },
             onRecord: { record in
+                if tunnelLog != nil { return }
                 if let wanted, record.uid != wanted { return }
                 sink.write(record)
             })
         progress?.finish()
         let (summary, errors) = (result.summary, result.errors)
         interruption.cancel()
-        sink.finish(summary: summary)
+        if let tunnelLog { tunnelLog.finish(summary: summary) } else { sink.finish(summary: summary) }
         out.flush()
 
         try OutputFile.finish(outputFile, out, name: output)
@@ -152,7 +161,7 @@ struct Analyze: ParsableCommand {
             report.includesSummary = !noSummary && flow == nil
             writer = report
         case .json: writer = FlowJSONWriter(output: out, options: recordOptions.fieldOptions)
-        case .zeek: writer = ZeekTSVWriter(output: out, options: recordOptions.fieldOptions)
+        case .zeek, .zeekTunnel: writer = ZeekTSVWriter(output: out, options: recordOptions.fieldOptions)
         case .csv: writer = FlowCSVWriter(output: out, options: recordOptions.fieldOptions)
         }
         return WriterSink(writer: writer)

@@ -47,18 +47,24 @@ struct TunnelFlowTests {
                           payload: VXLANHeader(vni: vni).encapsulate(frame)).encode()
     }
 
-    static func run(_ frames: [[UInt8]]) -> [ConnectionRecord] {
+    static let t0: Int64 = 1_700_000_000_000_000_000
+
+    static func run(_ frames: [[UInt8]]) -> [ConnectionRecord] { runLogging(frames).records }
+
+    /// Frame `i` at t0 + i ms, or at `times[i]` when given; records and tunnel.log events.
+    static func runLogging(_ frames: [[UInt8]], times: [Int64]? = nil) -> (records: [ConnectionRecord], tunnels: [TunnelEvent]) {
         var records: [ConnectionRecord] = []
+        var tunnels: [TunnelEvent] = []
         let analyzer = FlowAnalyzer { records.append($0) }
+        analyzer.onTunnel = { tunnels.append($0) }
         let decoder = PacketDecoder()
         for (i, f) in frames.enumerated() {
             f.withUnsafeBytes { b in
-                analyzer.process(decoder.decode(b, linkType: .ethernet), time: 1_700_000_000_000_000_000 + Int64(i) * 1_000_000,
-                                 bytes: b)
+                analyzer.process(decoder.decode(b, linkType: .ethernet), time: times?[i] ?? t0 + Int64(i) * 1_000_000, bytes: b)
             }
         }
         analyzer.finish()
-        return records
+        return (records, tunnels)
     }
 
     /// The three handshake segments of `inner`, each wrapped by `wrap` (direction: from the client?).
@@ -150,7 +156,7 @@ struct TunnelFlowTests {
         #expect(tagged.allSatisfy { $0.connState == .S1 && $0.tunnel == nil })
     }
 
-    @Test("IP-in-IP and GRE have no delivery flow: the inner connection has a tunnel and no parents")
+    @Test("IP-in-IP and GRE have no delivery flow: the parent is the IP tunnel, discovered once (ports 0), never closed")
     func ipTunnels() throws {
         func wrap(_ proto: UInt8, _ f: [UInt8]) -> [UInt8] {
             var ip = IPv4Header()
@@ -163,13 +169,57 @@ struct TunnelFlowTests {
                               network: .ipv4(ip, options: []), transport: .none, payload: payload).encode()
         }
         for proto: UInt8 in [4, 47] {
-            let records = Self.run(Self.handshake { _, f in wrap(proto, f) })
+            let (records, events) = Self.runLogging(Self.handshake { _, f in wrap(proto, f) })
             #expect(records.count == 1, "\(proto): \(records.map { ($0.proto, $0.ipProtocol) })")
             let r = try #require(records.first)
-            #expect(r.proto == .tcp && r.connState == .S1 && r.tunnelParents.isEmpty)
-            #expect(r.tunnel?.type == (proto == 4 ? .ipInIP : .gre) && r.tunnel?.id == (proto == 47 ? 5 : nil))
+            let type: TunnelType = proto == 4 ? .ipInIP : .gre
+            #expect(r.proto == .tcp && r.connState == .S1 && r.tunnelParents.count == 1)
+            #expect(r.tunnel?.type == type && r.tunnel?.id == (proto == 47 ? 5 : nil))
             #expect(r.tunnel?.outerSourcePort == nil && r.tunnel?.outerSource == Self.vtepA)
+            // Zeek: one DISCOVER at the connection's first packet, the tunnel's uid in tunnel_parents,
+            // the first packet's outer source as originator, ports 0; no CLOSE (no connection).
+            #expect(events == [TunnelEvent(action: .discover, time: Self.t0, uid: r.tunnelParents[0],
+                                           originator: Endpoint(address: Self.vtepA, port: 0),
+                                           responder: Endpoint(address: Self.vtepB, port: 0), type: type)])
+            #expect(r.tunnelParents[0] != r.uid && r.tunnelParents[0].hasPrefix("C"))
         }
+        // The same pair in both directions, a second connection later: one tunnel, one uid;
+        // after an hour without a new connection in it, EXPIRE, and a new connection after that
+        // discovers it again (same uid: the IP tunnel itself is remembered 24 h).
+        let c = (Self.inner.0, Self.inner.1), s = (Self.inner.2, Self.inner.3), c2 = (Self.inner.0, UInt16(40001))
+        let frames = [wrap(47, Self.tcpFrame(from: c, to: s, flags: [.syn], seq: 1)),
+                      wrap(47, Self.tcpFrame(from: s, to: c, flags: [.syn, .ack], seq: 9, ack: 2)),
+                      wrap(47, Self.tcpFrame(from: c2, to: s, flags: [.syn], seq: 1)),
+                      wrap(47, Self.tcpFrame(from: c2, to: s, flags: [.syn], seq: 1)),
+                      wrap(47, Self.tcpFrame(from: (Self.inner.0, 40002), to: s, flags: [.syn], seq: 1))]
+        let hour: Int64 = 3_600_000_000_000
+        let times = [Self.t0, Self.t0 + 1_000, Self.t0 + 2_000, Self.t0 + hour + 2_000, Self.t0 + hour + 70_000_000_000]
+        let (records, events) = Self.runLogging(frames, times: times)
+        let tcp = records.filter { $0.proto == .tcp }
+        #expect(Set(tcp.flatMap(\.tunnelParents)).count == 1 && tcp.allSatisfy { $0.tunnelParents.count == 1 })
+        #expect(events.map(\.action) == [.discover, .expire, .discover], "\(events)")
+        #expect(Set(events.map(\.uid)) == Set(tcp[0].tunnelParents))
+        // The expiry is checked before the packet that comes an hour later is analyzed.
+        #expect(events[1].time == times[3] && events[2].time == times[3])
+    }
+
+    @Test("VXLAN tunnel.log: DISCOVER when a connection first names a delivery flow, CLOSE when that flow's record is written")
+    func vxlanTunnelLog() throws {
+        let frames = Self.handshake { fromClient, f in
+            fromClient ? Self.vxlan(f, vni: 3, from: Self.vtepA, to: Self.vtepB, sport: 50003)
+                       : Self.vxlan(f, vni: 3, from: Self.vtepB, to: Self.vtepA, sport: 50003)
+        }
+        let (records, events) = Self.runLogging(frames)
+        let tcp = try #require(records.first { $0.proto == .tcp })
+        let delivery = records.filter { $0.proto == .udp }
+        #expect(delivery.count == 2 && tcp.tunnelParents.count == 2)
+        let discovered = events.filter { $0.action == .discover }, closed = events.filter { $0.action == .close }
+        #expect(discovered.map(\.uid) == tcp.tunnelParents && Set(closed.map(\.uid)) == Set(delivery.map(\.uid)))
+        for d in delivery {
+            let e = try #require(discovered.first { $0.uid == d.uid })
+            #expect(e.originator == d.originator && e.responder == d.responder && e.type == .vxlan && e.time == d.startTime)
+        }
+        #expect(events.count == 4 && closed.allSatisfy { $0.time == Self.t0 + 2_000_000 })
     }
 
     static func bytes(_ a: IPAddress) -> [UInt8] {

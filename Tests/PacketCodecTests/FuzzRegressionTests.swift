@@ -752,6 +752,7 @@ struct CaptureSink {
         let box = RecordBox()
         records = box
         analyzer = FlowAnalyzer(configuration: c) { box.records.append($0) }
+        analyzer.onTunnel = { box.tunnels.append($0) }
     }
 
     mutating func process(_ p: DecodedPacket, time: Int64, bytes: UnsafeRawBufferPointer) {
@@ -766,11 +767,15 @@ struct CaptureSink {
         f.check(analyzer.activeFlows == 0, "\(analyzer.activeFlows) flows left after finish()")
         f.check(UInt64(records.records.count) == s.flows, "\(records.records.count) records for \(s.flows) flows")
         FuzzHarness.checkRecords(records.records, &f)
-        if writers { FuzzHarness.checkWriters(records.records, s, &f) }
+        FuzzHarness.checkTunnels(records.tunnels, records.records, &f)
+        if writers { FuzzHarness.checkWriters(records.records, s, &f, tunnels: records.tunnels) }
     }
 }
 
-final class RecordBox { var records: [ConnectionRecord] = [] }
+final class RecordBox {
+    var records: [ConnectionRecord] = []
+    var tunnels: [TunnelEvent] = []
+}
 
 extension FuzzHarness {
     /// Invariants every record satisfies, whatever the input (Zeek conn.log semantics,
@@ -835,8 +840,44 @@ extension FuzzHarness {
 
     /// Runs every flow writer over the records: JSON lines must parse, Zeek TSV rows must have
     /// one value per field.
-    static func checkWriters(_ records: [ConnectionRecord], _ summary: AnalysisSummary, _ f: inout FuzzFailures) {
+    /// tunnel.log events: a DISCOVER only for a tunnel not active, CLOSE/EXPIRE only for an
+    /// active one, CLOSE only for a UDP tunnel whose delivery record exists, every
+    /// `tunnel_parents` uid discovered, times never before the first event's.
+    static func checkTunnels(_ events: [TunnelEvent], _ records: [ConnectionRecord], _ f: inout FuzzFailures) {
+        var active: Set<String> = [], discovered: Set<String> = []
+        let udp = Set(records.filter { $0.proto == .udp }.map(\.uid))
+        for e in events {
+            switch e.action {
+            case .discover:
+                f.check(!active.contains(e.uid), "tunnel \(e.uid) discovered twice while active")
+                active.insert(e.uid); discovered.insert(e.uid)
+            case .close:
+                f.check(active.remove(e.uid) != nil, "tunnel \(e.uid) closed while not active")
+                f.check(udp.contains(e.uid), "closed tunnel \(e.uid) is not a UDP delivery record")
+            case .expire:
+                f.check(active.remove(e.uid) != nil, "tunnel \(e.uid) expired while not active")
+            }
+            let ipTunnel = e.type == .gre || e.type == .erspan || e.type == .ipInIP
+            f.check(!ipTunnel || (e.originator.port == 0 && e.responder.port == 0), "IP tunnel \(e.uid) with ports")
+        }
+        for r in records {
+            for p in r.tunnelParents { f.check(discovered.contains(p), "tunnel parent \(p) of \(r.uid) never discovered") }
+            f.check(Set(r.tunnelParents).count == r.tunnelParents.count, "\(r.uid): repeated tunnel parent")
+        }
+    }
+
+    static func checkWriters(_ records: [ConnectionRecord], _ summary: AnalysisSummary, _ f: inout FuzzFailures,
+                             tunnels: [TunnelEvent] = []) {
         #if canImport(Reports)
+        let tunnelLog = OutputBuffer(fileDescriptor: nil, chunkSize: 1024)
+        let tl = ZeekTunnelLogWriter(output: tunnelLog)
+        tl.begin(firstPacketTime: summary.firstTime)
+        for e in tunnels { tl.write(e) }
+        tl.finish(summary: summary)
+        for line in tunnelLog.bytes.split(separator: 0x0a) where line.first != UInt8(ascii: "#") {
+            let n = line.split(separator: 0x09, omittingEmptySubsequences: false).count
+            f.check(n == ZeekTunnelLogWriter.fields.count, "tunnel.log row has \(n) values")
+        }
         let json = OutputBuffer(fileDescriptor: nil, chunkSize: 1024)
         let jw = FlowJSONWriter(output: json)
         jw.begin(firstPacketTime: summary.firstTime)

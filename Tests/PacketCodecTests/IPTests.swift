@@ -186,6 +186,14 @@ struct UDPTests {
         #expect(udp.sourcePort == 53 && udp.destinationPort == 5353)
         #expect(udp.length == 13 && udp.payloadLength == 5)
         #expect(udp.checksumStatus == .good)
+        // UDPHeader.parse reads the same header from the frame, and nothing past its end.
+        let frame = udpFrame(payload: Array("hello".utf8))
+        frame.withUnsafeBytes { b in
+            let h = UDPHeader.parse(b, at: udp.offset)
+            #expect(h?.sourcePort == 53 && h?.destinationPort == 5353 && h?.length == 13 && h?.checksum == udp.checksum)
+            #expect(UDPHeader.parse(b, at: b.count - 7) == nil && UDPHeader.parse(b, at: -1) == nil)
+            #expect(UDPHeader.parse(b, at: b.count - 8) != nil)
+        }
     }
 
     @Test("length below 8 and beyond the IP payload are defects")

@@ -107,4 +107,49 @@ struct TunnelFlowCLITests {
         }
         #expect(checked == innerRecords.count)
     }
+
+    @Test("--format zeek-tunnel: Zeek's tunnel.log, one DISCOVER and one CLOSE per delivery flow that carried a connection")
+    func tunnelLog() async throws {
+        let path = TestEnvironment.fixture(Self.fixture).path
+        let json = try await Sockeye.run(["analyze", "--format", "json", "-q", path])
+        var delivery: [String: [String: Any]] = [:]
+        var parents: Set<String> = []
+        var firstNamed: [String: Double] = [:]   // delivery uid → first ts of a connection naming it
+        for line in json.stdoutLines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if o["tunnel"] == nil { delivery[o["uid"] as! String] = o }
+            for p in o["tunnel_parents"] as? [String] ?? [] { parents.insert(p) }
+        }
+        let log = try await Sockeye.run(["analyze", "--format", "zeek-tunnel", "-q", path])
+        #expect(log.status == 0, "\(log.stderrText)")
+        let lines = log.stdoutLines
+        #expect(lines.contains("#path\ttunnel"))
+        #expect(lines.contains("#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttunnel_type\taction"))
+        #expect(lines.contains("#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tenum"))
+        #expect(lines.last?.hasPrefix("#close\t") == true)
+        var discovered: [String] = [], closed: [String] = []
+        for row in lines where !row.hasPrefix("#") {
+            let c = row.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            try #require(c.count == 8, "\(row)")
+            let d = try #require(delivery[c[1]], "\(c[1]) is not a delivery flow record")
+            // The tunnel's 4-tuple is its delivery flow's, as Zeek's EncapsulatingConn(Connection*).
+            #expect(c[2] == d["id.orig_h"] as? String && c[3] == "\(d["id.orig_p"]!)", "\(row)")
+            #expect(c[4] == d["id.resp_h"] as? String && c[5] == "\(d["id.resp_p"]!)", "\(row)")
+            #expect(c[6] == "Tunnel::VXLAN")
+            switch c[7] {
+            case "Tunnel::DISCOVER": discovered.append(c[1]); firstNamed[c[1]] = Double(c[0])
+            case "Tunnel::CLOSE": closed.append(c[1])
+            default: Issue.record("unexpected action: \(row)")
+            }
+        }
+        // Zeek registers a tunnel when a connection inside it starts or moves into it: exactly the
+        // delivery flows some record names in tunnel_parents (the two carrying only ARP: none).
+        #expect(Set(discovered) == parents && discovered.count == parents.count)
+        #expect(Set(closed) == parents && closed.count == parents.count)
+        #expect(delivery.count == parents.count + 2)
+        for (uid, ts) in firstNamed { #expect(ts ?? 0 >= (delivery[uid]?["ts"] as? Double ?? .infinity)) }
+        // It writes tunnels, not flows.
+        let bad = try await Sockeye.run(["analyze", "--format", "zeek-tunnel", "--flow", "Cx", path])
+        #expect(bad.status == 64 && bad.stderrText.contains("zeek-tunnel"))
+    }
 }
