@@ -37,6 +37,8 @@ public final class FlowAnalyzer {
     /// Tunnelled flows' tunnel facts, indexed by slot, from their first packet (empty until a
     /// tunnel is seen; plain flows never touch it).
     private let tunnelStorage: UnsafeMutablePointer<[TunnelSide?]>
+    /// The parents each slot's flow has named, as plain data (the per-packet check).
+    private let knownStorage: UnsafeMutablePointer<[KnownParents]>
     private var tunnels: [TunnelSide?] {
         @inline(__always) unsafeAddress { UnsafePointer(tunnelStorage) }
         @inline(__always) unsafeMutableAddress { tunnelStorage }
@@ -90,6 +92,8 @@ public final class FlowAnalyzer {
         contextStorage.initialize(to: FlowContextTable())
         tunnelStorage = .allocate(capacity: 1)
         tunnelStorage.initialize(to: [])
+        knownStorage = .allocate(capacity: 1)
+        knownStorage.initialize(to: [])
         registryStorage = .allocate(capacity: 1)
         registryStorage.initialize(to: TunnelRegistry())
         onTunnelStorage = .allocate(capacity: 1)
@@ -111,6 +115,8 @@ public final class FlowAnalyzer {
         contextStorage.deallocate()
         tunnelStorage.deinitialize(count: 1)
         tunnelStorage.deallocate()
+        knownStorage.deinitialize(count: 1)
+        knownStorage.deallocate()
         registryStorage.deinitialize(count: 1)
         registryStorage.deallocate()
         onTunnelStorage.deinitialize(count: 1)
@@ -593,25 +599,39 @@ public final class FlowAnalyzer {
     private func noteTunnel(_ i: Int32, parent: TunnelParent?, _ e: Encapsulation?, time: Int64) {
         guard i >= 0 else { return }
         let k = Int(i)
-        if k >= tunnels.count { tunnels.append(contentsOf: repeatElement(nil, count: max(k + 1, 2 * tunnels.count) - tunnels.count)) }
-        let known: Bool? = tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in
-            guard sides[k] != nil else { return nil }
-            // Almost always a parent already named: compared by reference, no uid made.
-            guard let parent, !sides[k]!.knows(parent.ref) else { return true }
-            return false
+        if k >= tunnels.count {
+            let n = max(k + 1, 2 * tunnels.count)
+            tunnels.append(contentsOf: repeatElement(nil, count: n - tunnels.count))
+            knownStorage.pointee.append(contentsOf: repeatElement(KnownParents(), count: n - knownStorage.pointee.count))
+        }
+        // Almost always a parent already named: compared as plain data, no uid made.
+        let known: Bool? = knownStorage.pointee.withUnsafeBufferPointer { ks in
+            guard ks[k].present else { return nil }
+            guard let parent else { return true }
+            let c = ks[k].count
+            return (c > 0 && ks[k].r0 == parent.ref) || (c > 1 && ks[k].r1 == parent.ref)
+                || (c > 2 && tunnels[k]!.moreRefs.contains(parent.ref))
         }
         if let known {
             guard !known, let parent, let uid = register(parent, time: time) else { return }
-            tunnelStorage.pointee.withUnsafeMutableBufferPointer { sides in sides[k]!.add(parent.ref, uid: uid) }
+            addParent(k, parent.ref, uid: uid)
             return
         }
-        var side = TunnelSide(info: e.map {
+        let side = TunnelSide(info: e.map {
             TunnelInfo(type: $0.tunnel, depth: Int($0.depth), id: $0.tunnelID, outerSource: $0.outerSource,
                        outerDestination: $0.outerDestination, outerSourcePort: $0.outerSourcePort,
                        outerDestinationPort: $0.outerDestinationPort)
         })
-        if let parent, let uid = register(parent, time: time) { side.add(parent.ref, uid: uid) }
+        knownStorage.pointee[k] = KnownParents(present: true)
         tunnels[k] = side
+        if let parent, let uid = register(parent, time: time) { addParent(k, parent.ref, uid: uid) }
+    }
+
+    private func addParent(_ k: Int, _ ref: TunnelParentRef, uid: String) {
+        let c = knownStorage.pointee[k].count
+        if c == 0 { knownStorage.pointee[k].r0 = ref } else if c == 1 { knownStorage.pointee[k].r1 = ref } else { tunnels[k]!.moreRefs.append(ref) }
+        knownStorage.pointee[k].count = c &+ 1
+        tunnels[k]!.parents.append(uid)
     }
 
     /// `Tunnel::register`: logs DISCOVER for a tunnel not active yet; returns its uid (nil for
@@ -622,13 +642,12 @@ public final class FlowAnalyzer {
             return registry.active.values[index].uid
         }
         let entry: TunnelRegistry.Active
-        switch parent.ref {
-        case .flow(let f):
+        if let f = parent.ref.flowReference {
             guard let i = table.lookup(f.key) else { return nil }
             let (orig, resp) = table.slots[Int(i)].endpoints
             entry = TunnelRegistry.Active(uid: uidOf(f), originator: orig, responder: resp, type: parent.type, lastRegistered: time)
-        case .ip(let key):
-            guard let t = registry.ipTunnels[key] else { return nil }
+        } else {
+            guard let key = parent.ref.ipKey, let t = registry.ipTunnels[key] else { return nil }
             entry = TunnelRegistry.Active(uid: t.uid, originator: Endpoint(address: t.originator, port: 0),
                                           responder: Endpoint(address: t.responder, port: 0), type: key.type, lastRegistered: time)
         }
@@ -722,6 +741,7 @@ public final class FlowAnalyzer {
             record.tunnel = tunnel.info
             record.tunnelParents = tunnel.parents
             tunnels[Int(i)] = nil
+            knownStorage.pointee[Int(i)] = KnownParents()
         }
         table.remove(i)
         summary.connStates[record.connState, default: 0] &+= 1
@@ -830,21 +850,10 @@ struct FlowReference: Hashable {
 /// What a flow created inside a tunnel keeps until its record is written.
 struct TunnelSide {
     var info: TunnelInfo?
-    /// Uids of the parent delivery flows, in the order met, and the flows they name (two
-    /// inline: one per direction is the common case).
+    /// Uids of the parents (delivery flows, IP tunnels), in the order met.
     var parents: [String] = []
-    var ref0: TunnelParentRef? = nil
-    var ref1: TunnelParentRef? = nil
+    /// Parents past the two `KnownParents` holds inline.
     var moreRefs: [TunnelParentRef] = []
-
-    func knows(_ r: TunnelParentRef) -> Bool {
-        ref0 == r || ref1 == r || (!moreRefs.isEmpty && moreRefs.contains(r))
-    }
-
-    mutating func add(_ r: TunnelParentRef, uid: String) {
-        if ref0 == nil { ref0 = r } else if ref1 == nil { ref1 = r } else { moreRefs.append(r) }
-        parents.append(uid)
-    }
 }
 
 extension UnsafeRawBufferPointer {

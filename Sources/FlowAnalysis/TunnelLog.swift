@@ -55,10 +55,59 @@ struct IPTunnelKey: Hashable {
     }
 }
 
-/// What names a tunnelled flow's parent: a delivery flow or an IP tunnel.
-enum TunnelParentRef: Hashable {
-    case flow(FlowReference)
-    case ip(IPTunnelKey)
+/// What names a tunnelled flow's parent: a delivery flow, or an IP tunnel (its address pair in
+/// the key's address words, its type in `meta`, and `startTime`/`reuseIndex` at values no flow
+/// has). Plain data, compared word by word: it is checked on every tunnelled packet.
+struct TunnelParentRef: Hashable {
+    var key: FlowKey
+    var startTime: Int64
+    var reuseIndex: UInt32
+
+    private static let ipMark: UInt32 = .max
+
+    static func flow(_ f: FlowReference) -> TunnelParentRef {
+        TunnelParentRef(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex)
+    }
+
+    static func ip(_ k: IPTunnelKey) -> TunnelParentRef {
+        TunnelParentRef(key: FlowKey(a0: k.a.high, a1: k.a.low, b0: k.b.high, b1: k.b.low,
+                                     meta: UInt64(k.type.rawValue) | (k.a.isIPv4 ? 0x100 : 0)),
+                        startTime: .min, reuseIndex: ipMark)
+    }
+
+    /// The delivery flow, or nil for an IP tunnel.
+    var flowReference: FlowReference? {
+        isIP ? nil : FlowReference(key: key, startTime: startTime, reuseIndex: reuseIndex)
+    }
+
+    /// The IP tunnel, or nil for a delivery flow.
+    var ipKey: IPTunnelKey? {
+        guard isIP else { return nil }
+        let v4 = key.meta & 0x100 != 0
+        func address(_ high: UInt64, _ low: UInt64) -> IPAddress {
+            v4 ? IPAddress(ipv4: UInt32(truncatingIfNeeded: low)) : IPAddress(ipv6High: high, low: low)
+        }
+        return IPTunnelKey(address(key.a0, key.a1), address(key.b0, key.b1),
+                           type: TunnelType(rawValue: UInt8(truncatingIfNeeded: key.meta)) ?? .none)
+    }
+
+    private var isIP: Bool { reuseIndex == Self.ipMark && startTime == .min }
+
+    @inline(__always)
+    static func == (l: TunnelParentRef, r: TunnelParentRef) -> Bool {
+        l.key == r.key && l.startTime == r.startTime && l.reuseIndex == r.reuseIndex
+    }
+}
+
+/// The parents a tunnelled flow has named, checked per packet without touching reference-counted
+/// storage: two inline (one per direction is the common case), `more` when `TunnelSide` holds
+/// further ones.
+struct KnownParents {
+    /// The slot's flow has a `TunnelSide`.
+    var present = false
+    var count: UInt8 = 0
+    var r0 = TunnelParentRef(key: FlowKey(a0: 0, a1: 0, b0: 0, b1: 0, meta: 0), startTime: 0, reuseIndex: 0)
+    var r1 = TunnelParentRef(key: FlowKey(a0: 0, a1: 0, b0: 0, b1: 0, meta: 0), startTime: 0, reuseIndex: 0)
 }
 
 /// A tunnelled flow's innermost tunnel for one packet: its reference and type.
