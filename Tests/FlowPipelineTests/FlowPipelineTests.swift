@@ -144,7 +144,9 @@ struct FlowPipelineTests {
         #expect(result.packetsRead == total)
         #expect(result.droppedPackets > 0)
         #expect(Int(result.summary.packets) + result.droppedPackets == total)
-        #expect(result.summary.packets <= 4 * 2048)
+        // `onPacketRead` fires for the last packet before it is handed over, so the stall can end
+        // (and the first batch be recycled) in time for that one packet to find room: + 1.
+        #expect(result.summary.packets <= 4 * 2048 + 1)
     }
 
     @Test("the block policy loses nothing under the same stall")
