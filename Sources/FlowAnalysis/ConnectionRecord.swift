@@ -47,11 +47,11 @@ public struct ConnectionRecord: Sendable {
     public var innerVLAN: UInt16? = nil
     /// The tunnel around the flow's packets (from its first packet); nil when not tunnelled.
     public var tunnel: TunnelInfo? = nil
-    /// Uids of the flows that delivered this one's tunnel (Zeek's `tunnel_parents`): the UDP
-    /// flows that carried a VXLAN, VXLAN-GPE, Geneve, GTP-U, Teredo or MPLS-over-UDP tunnel,
-    /// which are records of their own, outermost first. GRE and IP-in-IP tunnels have no
-    /// delivery flow (Zeek lists them in tunnel.log, which Sockeye does not write yet), so
-    /// they add none.
+    /// Uids of the tunnels that directly wrapped this flow's packets (Zeek's `tunnel_parents`),
+    /// in the order met: for each encapsulation the flow was seen in, the innermost tunnel —
+    /// a UDP delivery flow (VXLAN, VXLAN-GPE, Geneve, GTP-U, Teredo, MPLS over UDP), which is a
+    /// record of its own, or a GRE, ERSPAN or IP-in-IP tunnel, whose uid only tunnel.log
+    /// (`FlowAnalyzer.onTunnel`) names.
     public var tunnelParents: [String] = []
 
     public init(uid: String, startTime: Int64, lastTime: Int64, proto: TransportProtocol, originator: Endpoint,

@@ -26,7 +26,7 @@ public final class FlowCSVWriter: FlowRecordWriter {
     private let fieldList: [ConnField]
 
     /// Zeek conn.log columns with the default options, in conn.log order (without `service`,
-    /// `local_orig`, `local_resp` and `tunnel_parents`, which are unset).
+    /// `local_orig` and `local_resp`, which are unset).
     public static let zeekColumns: [String] = ConnSchema.csvColumns.filter { $0.field.isZeekColumn }.map(\.name)
     /// Sockeye's handshake / teardown / anomaly columns (``ConnSchema/csvExtensions``).
     public static let extraColumns: [String] = ConnSchema.csvExtensions.map(\.column)

@@ -27,7 +27,7 @@ import PacketCodec
 ///   writer's ``ConnFieldOptions/communityID`` is nil.
 /// - `time` and `interval` values have 6 fixed decimals, as Zeek's ASCII formatter writes them.
 /// - Unset values are `-`: `service` (no protocol detection), `local_orig`/`local_resp` (no
-///   local networks configured, Zeek's empty `Site::local_nets`), `tunnel_parents` (no tunnels), `duration`/`orig_bytes`/`resp_bytes`
+///   local networks configured, Zeek's empty `Site::local_nets`), `tunnel_parents` (flows not in a tunnel), `duration`/`orig_bytes`/`resp_bytes`
 ///   for zero-length flows, `history` when empty — all as Zeek writes them.
 /// - String values are escaped like Zeek: control bytes and the separator become `\xNN`, and
 ///   a value equal to `-` or `(empty)` has its first byte escaped.
