@@ -53,6 +53,8 @@ public struct ConnectionRecord: Sendable {
     /// record of its own, or a GRE, ERSPAN or IP-in-IP tunnel, whose uid only tunnel.log
     /// (`FlowAnalyzer.onTunnel`) names.
     public var tunnelParents: [String] = []
+    /// ICMP/ICMPv6 error messages that quoted a packet of this flow; nil when none did.
+    public var icmpErrors: ICMPErrorReport? = nil
 
     public init(uid: String, startTime: Int64, lastTime: Int64, proto: TransportProtocol, originator: Endpoint,
                 responder: Endpoint, duration: Double?, originatorBytes: UInt64?, responderBytes: UInt64?,
@@ -164,7 +166,42 @@ public struct HandshakeReport: Sendable {
     public var synPayloadBytes = 0
     public var originatorOptions: OfferedOptions?
     public var responderOptions: OfferedOptions?
+    /// An ICMP destination unreachable (ICMP type 3, ICMPv6 type 1) quoted the originator's
+    /// packet before the responder sent a SYN-ACK: the connection was refused by a router or
+    /// firewall (RFC 1122 §4.2.3.9, RFC 5461) rather than by the peer's RST. `state` stays what
+    /// the TCP packets made it (usually `syn-only`; Zeek's conn_state stays S0).
+    public var rejectedByICMP = false
     public init() {}
+}
+
+/// The ICMP errors (RFC 792 destination unreachable, source quench, redirect, time exceeded,
+/// parameter problem; RFC 4443 §3 ICMPv6 errors) whose quoted datagram belongs to a flow: same
+/// protocol, addresses and ports, in the same VLAN/tunnel context. The error's own ICMP flow
+/// is a record too, as in Zeek's conn.log.
+public struct ICMPErrorReport: Hashable, Sendable {
+    /// Errors that quoted this flow's packets.
+    public var count: Int
+    /// Time of the first one (ns since the epoch).
+    public var firstTime: Int64
+    /// Type and code of the first one; `isICMPv6` tells the numbering.
+    public var type: UInt8
+    public var code: UInt8
+    public var isICMPv6: Bool
+    /// Sender of the first one (a router on the path, or the destination host).
+    public var from: IPAddress
+    /// The first one quoted a packet sent by the originator (false: by the responder).
+    public var aboutOriginator: Bool
+
+    public init(count: Int, firstTime: Int64, type: UInt8, code: UInt8, isICMPv6: Bool, from: IPAddress,
+                aboutOriginator: Bool) {
+        self.count = count
+        self.firstTime = firstTime
+        self.type = type
+        self.code = code
+        self.isICMPv6 = isICMPv6
+        self.from = from
+        self.aboutOriginator = aboutOriginator
+    }
 }
 
 /// DESIGN.md §2 `teardown`.
@@ -261,6 +298,12 @@ public struct AnalysisSummary: Sendable {
     /// IP fragments and their reassembly. Fragments are not in `tcpPackets`/`udpPackets`/
     /// `otherPackets`; each reassembled datagram is counted there once.
     public var fragments = FragmentCounters()
+    /// ICMP/ICMPv6 error messages seen (with a good or unverified checksum), those whose quoted
+    /// datagram named a flow being tracked (`ConnectionRecord.icmpErrors`), and the TCP
+    /// handshakes they refused (`HandshakeReport.rejectedByICMP`).
+    public var icmpErrors: UInt64 = 0
+    public var icmpErrorsMatched: UInt64 = 0
+    public var handshakesRejectedByICMP: UInt64 = 0
     public var flows: UInt64 = 0
     public var evictedFlows: UInt64 = 0
     public var maxConcurrentFlows: UInt64 = 0

@@ -34,6 +34,9 @@ public final class FlowAnalyzer {
     /// IP fragment reassembly (a rare path: plain stored properties).
     private var fragments: FragmentReassembler
     private let fragmentDecoder: PacketDecoder
+    /// ICMP errors attached to flows, by slot (a rare path: a plain stored property; emptied
+    /// as each flow's record is written).
+    private var icmpErrorNotes: [Int32: ICMPErrorNote] = [:]
     /// Tunnelled flows' tunnel facts, indexed by slot, from their first packet (empty until a
     /// tunnel is seen; plain flows never touch it).
     private let tunnelStorage: UnsafeMutablePointer<[TunnelSide?]>
@@ -244,22 +247,41 @@ public final class FlowAnalyzer {
         // IP fragments (RFC 791 §3.2, RFC 8200 §4.5) reach the flows only as reassembled
         // datagrams, one packet each, as in Zeek (`FragReassembler`).
         if packet.pointee.isFragment {
-            let datagram = fragments.add(packet, bytes: bytes, time: time)
+            let datagram = fragments.add(packet, bytes: bytes, time: time, context: contextID)
             summary.fragments = fragments.counters
-            guard let datagram else { return }
-            datagram.withUnsafeBytes { raw in
-                let whole = fragmentDecoder.decode(raw, linkType: packet.pointee.ipv4 != nil ? .ipv4 : .ipv6)
-                guard let p = whole.ipProtocol, var s = whole.sourceAddress, var d = whole.destinationAddress,
-                      whole.ipv4?.checksumStatus != .bad else { return }
-                if let v6 = whole.ipv6 {
-                    s = v6.effectiveSource(in: raw)
-                    d = v6.effectiveDestination(in: raw)
-                }
-                withUnsafePointer(to: whole) { processIP($0, proto: p, src: s, dst: d, contextID: contextID, time: time, bytes: raw) }
-            }
+            if let datagram { processReassembled(datagram, fragment: packet, contextID: contextID, time: time) }
             return
         }
         processIP(packet, proto: proto, src: src, dst: dst, contextID: contextID, time: time, bytes: bytes)
+    }
+
+    /// A datagram reassembled from fragments (in context `contextID`), as one packet of its
+    /// flow. If it carries a tunnel (a fragmented delivery datagram: VXLAN over a small MTU),
+    /// its delivery flow and inner datagram are processed as a tunnelled packet's, with the
+    /// fragments' VLAN ids; a tunnel around the fragments themselves is then not part of the
+    /// inner flow's context (only the innermost tunnel is).
+    @inline(never)
+    private func processReassembled(_ datagram: [UInt8], fragment: UnsafePointer<DecodedPacket>, contextID: UInt32,
+                                    time: Int64) {
+        datagram.withUnsafeBytes { raw in
+            var whole = fragmentDecoder.decode(raw, linkType: fragment.pointee.ipv4 != nil ? .ipv4 : .ipv6)
+            if whole.encapsulation.isTunnelled {
+                whole.encapsulation.vlan = fragment.pointee.encapsulation.vlan
+                whole.encapsulation.innerVLAN = fragment.pointee.encapsulation.innerVLAN
+                // Not another captured IP packet: the fragments were counted.
+                let ipPackets = summary.ipPackets
+                withUnsafePointer(to: whole) { processWithContext($0, time: time, bytes: raw) }
+                summary.ipPackets = ipPackets
+                return
+            }
+            guard let p = whole.ipProtocol, var s = whole.sourceAddress, var d = whole.destinationAddress,
+                  whole.ipv4?.checksumStatus != .bad else { return }
+            if let v6 = whole.ipv6 {
+                s = v6.effectiveSource(in: raw)
+                d = v6.effectiveDestination(in: raw)
+            }
+            withUnsafePointer(to: whole) { processIP($0, proto: p, src: s, dst: d, contextID: contextID, time: time, bytes: raw) }
+        }
     }
 
     /// The flow part of `process`: an unfragmented (or reassembled) IP packet with usable
@@ -298,6 +320,9 @@ public final class FlowAnalyzer {
             summary.otherPackets &+= 1
             processICMP(type: type, code: code, v6: proto == 58, length: packet.pointee.payloadLength, src: src, dst: dst,
                         contextID: contextID, time: time, ipLength: ipLength)
+            if let icmp = packet.pointee.icmp, icmp.isError, icmp.checksumStatus != .bad {
+                noteICMPError(icmp, from: src, contextID: contextID, time: time, bytes: bytes)
+            }
         default:
             summary.otherPackets &+= 1
             processOther(proto: proto, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
@@ -510,6 +535,37 @@ public final class FlowAnalyzer {
         d.pointee.active[fromA: fromA] = true
         d.pointee.size[fromA: fromA] &+= UInt64(length - 8)
         place(i, in: .icmp, time: time)
+    }
+
+    /// An ICMP error (not one with a bad checksum) is attached to the TCP or UDP flow whose
+    /// packet it quotes, in the same context (Zeek raises `icmp_unreachable` & co. with the
+    /// quoted connection's id and leaves conn.log alone; Sockeye counts it on the flow). A
+    /// destination unreachable quoting the originator's SYN (its sequence number, when quoted,
+    /// the SYN's ISN) refuses the handshake if no SYN-ACK follows (`rejectedByICMP`, decided
+    /// when the record is written).
+    @inline(never)
+    private func noteICMPError(_ icmp: ICMPHeader, from: IPAddress, contextID: UInt32, time: Int64,
+                               bytes: UnsafeRawBufferPointer) {
+        summary.icmpErrors &+= 1
+        guard let quote = icmp.quotedDatagram(in: bytes), quote.ipProtocol == 6 || quote.ipProtocol == 17,
+              let sp = quote.sourcePort, let dp = quote.destinationPort else { return }
+        let (key, senderIsA) = FlowKey.make(proto: quote.ipProtocol, source: quote.source, sourcePort: sp,
+                                            destination: quote.destination, destinationPort: dp, contextID: contextID)
+        guard let i = table.lookup(key) else { return }
+        summary.icmpErrorsMatched &+= 1
+        let f = table.slot(i).pointee
+        let aboutOriginator = senderIsA == f.origIsA
+        var note = icmpErrorNotes[i] ?? ICMPErrorNote(report: ICMPErrorReport(
+            count: 0, firstTime: time, type: icmp.type, code: icmp.code, isICMPv6: icmp.isICMPv6, from: from,
+            aboutOriginator: aboutOriginator))
+        note.report.count += 1
+        let unreachable = icmp.isICMPv6 ? icmp.type == 1 : icmp.type == 3
+        if unreachable && aboutOriginator && f.kind == .tcp {
+            let t = table.tcp(f.side).pointee
+            let o = f.origIsA ? t.hsA : t.hsB
+            if o.synCount > 0 && (quote.tcpSequenceNumber ?? o.synISN) == o.synISN { note.refusesHandshake = true }
+        }
+        icmpErrorNotes[i] = note
     }
 
     private func processOther(proto: UInt8, src: IPAddress, dst: IPAddress, contextID: UInt32, time: Int64, ipLength: UInt64) {
@@ -737,6 +793,13 @@ public final class FlowAnalyzer {
                                                      originator: t.originator, responder: t.responder, type: t.type))
             }
         }
+        if !icmpErrorNotes.isEmpty, let note = icmpErrorNotes.removeValue(forKey: i) {
+            record.icmpErrors = note.report
+            if note.refusesHandshake, record.handshake?.state == .synOnly {
+                record.handshake?.rejectedByICMP = true
+                summary.handshakesRejectedByICMP &+= 1
+            }
+        }
         if Int(i) < tunnels.count, let tunnel = tunnels[Int(i)] {
             record.tunnel = tunnel.info
             record.tunnelParents = tunnel.parents
@@ -867,4 +930,11 @@ extension UnsafeRawBufferPointer {
     @inline(__always) fileprivate func be64(_ o: Int) -> UInt64 {
         UInt64(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt64.self))
     }
+}
+
+/// What ICMP errors said about one flow so far.
+struct ICMPErrorNote {
+    var report: ICMPErrorReport
+    /// A destination unreachable quoted the originator's SYN.
+    var refusesHandshake = false
 }

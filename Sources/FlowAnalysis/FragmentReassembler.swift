@@ -3,7 +3,8 @@ import PacketCodec
 /// IPv4 and IPv6 fragment reassembly for flow analysis, with Zeek's semantics
 /// (src/Frag.cc `FragReassembler`, scripts/base/init-bare.zeek `frag_timeout`):
 ///
-/// * fragments are grouped by (source, destination, identification, IP version): IPv4's 16-bit
+/// * fragments are grouped by (source, destination, identification, IP version, flow context
+///   — VLAN ids and the tunnel the fragment travelled in): IPv4's 16-bit
 ///   Identification (RFC 791 §3.2) or the IPv6 Fragment header's 32-bit one (RFC 8200 §4.5);
 /// * the first-received fragment's header (IPv4 header with options, or the IPv6 header and the
 ///   extension headers before the Fragment header) becomes the header of the datagram, with its
@@ -30,6 +31,9 @@ struct FragmentReassembler {
         var destination: IPAddress
         var identification: UInt32
         var v6: Bool
+        /// The packet's flow context id (VLAN ids, the tunnel around the fragment): fragments
+        /// of one datagram travel in one context (Zeek keys fragments per tunnel too).
+        var context: UInt32 = 0
     }
 
     /// One datagram being reassembled.
@@ -74,13 +78,15 @@ struct FragmentReassembler {
         bufferedBytes = 0
     }
 
-    /// Adds the fragment `packet` (decoded from `bytes`). Returns the reassembled datagram (an
-    /// IPv4 or IPv6 packet starting at its IP header) when this fragment completed one.
+    /// Adds the fragment `packet` (decoded from `bytes`, in flow context `context`). Returns the
+    /// reassembled datagram (an IPv4 or IPv6 packet starting at its IP header) when this
+    /// fragment completed one.
     mutating func add(_ packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer,
-                      time: Int64) -> [UInt8]? {
+                      time: Int64, context: UInt32 = 0) -> [UInt8]? {
         counters.fragments &+= 1
         expire(now: time)
-        guard let piece = Piece(packet, bytes) else { counters.truncated &+= 1; return nil }
+        guard var piece = Piece(packet, bytes) else { counters.truncated &+= 1; return nil }
+        piece.key.context = context
 
         var d: Datagram
         if let existing = pending.removeValue(forKey: piece.key) {

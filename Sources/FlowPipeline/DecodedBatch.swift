@@ -66,7 +66,7 @@ struct BatchWriter {
         let e = batch.entries + count
         decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
         let keep = payload.bytesKept(of: bytes.count, payloadOffset: e.pointee.packet.payloadOffset,
-                                     isFragment: e.pointee.packet.isFragment)
+                                     keepWhole: e.pointee.packet.isFragment || e.pointee.packet.icmp != nil)
         if keep > 0 {
             UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + keep)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<keep]))

@@ -3,8 +3,8 @@
 /// Byte ranges (`Field`): type 0, code 1, checksum 2..<4, rest of header 4..<8 (echo:
 /// identifier 4..<6, sequence number 6..<8). Error messages (ICMP destination unreachable,
 /// source quench, redirect, time exceeded, parameter problem; ICMPv6 types 0–127, RFC 4443 §2.1)
-/// quote the offending IP header right after these 8 bytes; `quotedOffset` points at it.
-/// The quoted packet is not decoded.
+/// quote the offending IP header right after these 8 bytes; `quotedOffset` points at it and
+/// `quotedDatagram(in:)` decodes the quote as a nested layer (addresses, protocol, ports).
 ///
 /// `PacketDecoder` fills `icmp` only for the first fragment (or an unfragmented datagram) with
 /// at least 8 bytes of ICMP both inside the IP payload and captured; otherwise `icmp` is nil
@@ -65,6 +65,14 @@ public struct ICMPHeader: Hashable, Sendable, BitwiseCopyable {
         isError && messageLength > ICMPHeader.length ? offset + ICMPHeader.length : nil
     }
 
+    /// The datagram an error message quotes, decoded from `b` (the frame this header was
+    /// decoded from), or nil: not an error, or the quote does not hold a whole IPv4/IPv6 header
+    /// inside both the message and the capture. See `ICMPQuotedDatagram`.
+    public func quotedDatagram(in b: UnsafeRawBufferPointer) -> ICMPQuotedDatagram? {
+        guard let q = quotedOffset else { return nil }
+        return ICMPQuotedDatagram.parse(b, at: q, end: min(b.count, offset + messageLength))
+    }
+
     /// Reads the fixed 8 bytes. The caller proves `o + 8 <= b.count`.
     @inlinable
     static func readFixed(_ b: UnsafeRawBufferPointer, at o: Int, icmpv6: Bool) -> ICMPHeader {
@@ -112,6 +120,113 @@ public struct ICMPHeader: Hashable, Sendable, BitwiseCopyable {
         out.storeBigEndian(InternetChecksum.fieldValue(forSum: InternetChecksum.combine(pseudo, sum)),
                            at: Field.checksum.lowerBound)
         return out
+    }
+}
+
+/// The offending datagram quoted by an ICMP error: RFC 792 quotes "the internet header plus
+/// the first 64 bits of the original datagram's data"; RFC 4443 §3 "as much of the invoking
+/// packet as possible". Enough to name the flow the error is about: the quoted IP header's
+/// addresses and protocol and, when the quote reaches them, the TCP/UDP/SCTP ports (and the TCP
+/// sequence number). The quote was sent by the flow's endpoint, so `source` is the sender of the
+/// packet that failed.
+///
+/// IPv6: the quoted extension headers (Hop-by-Hop, Routing, Destination Options, Fragment, AH;
+/// at most 8) are walked to the upper layer; a quoted non-first fragment carries no ports. The
+/// addresses are the quoted fixed header's (a Routing header's final destination is not
+/// followed). Nothing here traps: every read is checked against `end`.
+public struct ICMPQuotedDatagram: Hashable, Sendable, BitwiseCopyable {
+    /// Offset of the quoted IP header in the frame.
+    public var offset: Int
+    public var isIPv6: Bool
+    /// Upper-layer protocol of the quoted datagram (IPv4 Protocol, IPv6 final Next Header).
+    public var ipProtocol: UInt8
+    public var source: IPAddress
+    public var destination: IPAddress
+    /// Transport ports, when the quote holds them (TCP, UDP, SCTP, UDP-Lite; first fragment).
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+    /// The quoted TCP segment's sequence number (RFC 5927 §4.1 checks it), when quoted.
+    public var tcpSequenceNumber: UInt32?
+
+    /// Decodes the quote at `q`; `end` bounds the message and the capture.
+    @inlinable
+    public static func parse(_ b: UnsafeRawBufferPointer, at q: Int, end: Int) -> ICMPQuotedDatagram? {
+        let end = min(end, b.count)
+        guard q >= 0, q < end else { return nil }
+        let version = b.u8(q) >> 4
+        var upper: Int
+        var proto: UInt8
+        var first = true
+        let v6: Bool
+        let source: IPAddress, destination: IPAddress
+        if version == 4 {
+            // RFC 791 §3.1: IHL in 32-bit words, at least 5.
+            let ihl = Int(b.u8(q) & 0x0f) * 4
+            guard ihl >= IPv4Header.minimumLength, q + ihl <= end else { return nil }
+            v6 = false
+            proto = b.u8(q + 9)
+            source = IPAddress(ipv4: b.u32(q + 12))
+            destination = IPAddress(ipv4: b.u32(q + 16))
+            first = b.u16(q + 6) & 0x1fff == 0
+            upper = q + ihl
+        } else if version == 6 {
+            guard q + IPv6Header.length <= end else { return nil }
+            v6 = true
+            proto = b.u8(q + 6)
+            source = IPAddress(ipv6High: b.u64(q + 8), low: b.u64(q + 16))
+            destination = IPAddress(ipv6High: b.u64(q + 24), low: b.u64(q + 32))
+            upper = q + IPv6Header.length
+            // RFC 8200 §4: extension headers before the upper layer.
+            var walked = 0
+            walk: while walked < 8 {
+                switch proto {
+                case 0, 43, 60:
+                    guard upper + 2 <= end else { break walk }
+                    let next = b.u8(upper)
+                    upper += (Int(b.u8(upper + 1)) + 1) * 8
+                    proto = next
+                case 44:
+                    guard upper + 8 <= end else { break walk }
+                    first = b.u16(upper + 2) >> 3 == 0
+                    proto = b.u8(upper)
+                    upper += 8
+                case 51:
+                    // RFC 4302 §2.2: AH length in 32-bit words minus 2.
+                    guard upper + 2 <= end else { break walk }
+                    let next = b.u8(upper)
+                    upper += (Int(b.u8(upper + 1)) + 2) * 4
+                    proto = next
+                default:
+                    break walk
+                }
+                walked += 1
+            }
+        } else {
+            return nil
+        }
+        var quote = ICMPQuotedDatagram(offset: q, isIPv6: v6, ipProtocol: proto, source: source,
+                                       destination: destination, sourcePort: nil, destinationPort: nil,
+                                       tcpSequenceNumber: nil)
+        let hasPorts = proto == 6 || proto == 17 || proto == 132 || proto == 136
+        if first && hasPorts && upper + 4 <= end {
+            quote.sourcePort = b.u16(upper)
+            quote.destinationPort = b.u16(upper + 2)
+            if proto == 6 && upper + 8 <= end { quote.tcpSequenceNumber = b.u32(upper + 4) }
+        }
+        return quote
+    }
+
+    @inlinable
+    public init(offset: Int, isIPv6: Bool, ipProtocol: UInt8, source: IPAddress, destination: IPAddress,
+                sourcePort: UInt16?, destinationPort: UInt16?, tcpSequenceNumber: UInt32?) {
+        self.offset = offset
+        self.isIPv6 = isIPv6
+        self.ipProtocol = ipProtocol
+        self.source = source
+        self.destination = destination
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.tcpSequenceNumber = tcpSequenceNumber
     }
 }
 

@@ -49,14 +49,14 @@ public enum ConnValue {
 /// A JSON object that holds some of the fields (Sockeye's `handshake`, `teardown` and
 /// `anomalies` extensions). `root` is the record object itself.
 public enum ConnGroup: UInt8, Sendable, CaseIterable {
-    case root, tunnel, handshake, originatorOptions, responderOptions, teardown, anomalies, originatorAnomalies,
-         responderAnomalies
+    case root, tunnel, handshake, originatorOptions, responderOptions, teardown, icmpErrors, anomalies,
+         originatorAnomalies, responderAnomalies
 
     /// The enclosing group (nil for `root`).
     public var parent: ConnGroup? {
         switch self {
         case .root: nil
-        case .tunnel, .handshake, .teardown, .anomalies: .root
+        case .tunnel, .handshake, .teardown, .icmpErrors, .anomalies: .root
         case .originatorOptions, .responderOptions: .handshake
         case .originatorAnomalies, .responderAnomalies: .anomalies
         }
@@ -71,6 +71,7 @@ public enum ConnGroup: UInt8, Sendable, CaseIterable {
         case .originatorOptions: "orig_options"
         case .responderOptions: "resp_options"
         case .teardown: "teardown"
+        case .icmpErrors: "icmp_errors"
         case .anomalies: "anomalies"
         case .originatorAnomalies: "orig"
         case .responderAnomalies: "resp"
@@ -78,7 +79,8 @@ public enum ConnGroup: UInt8, Sendable, CaseIterable {
     }
 
     /// Whether the group's object is written for `r` (tunnel: tunnelled flows only; handshake
-    /// and teardown: TCP only; options: only when offered; anomalies: always).
+    /// and teardown: TCP only; options: only when offered; icmp_errors: flows an ICMP error
+    /// quoted; anomalies: always).
     @inline(__always)
     func isPresent(in r: ConnectionRecord) -> Bool {
         switch self {
@@ -88,6 +90,7 @@ public enum ConnGroup: UInt8, Sendable, CaseIterable {
         case .originatorOptions: r.handshake?.originatorOptions != nil
         case .responderOptions: r.handshake?.responderOptions != nil
         case .teardown: r.teardown != nil
+        case .icmpErrors: r.icmpErrors != nil
         }
     }
 
@@ -266,6 +269,8 @@ public enum ConnSchema {
         ext(.handshake, "synack_retransmissions", .count) { r, _ in count(r.handshake?.synAckRetransmissions) },
         ext(.handshake, "simultaneous_open", .bool) { r, _ in bool(r.handshake?.simultaneousOpen) },
         ext(.handshake, "syn_payload_bytes", .count) { r, _ in count(r.handshake?.synPayloadBytes) },
+        // Only when an ICMP error quoted the connection (false: it came, but did not refuse it).
+        ext(.handshake, "rejected_by_icmp", .bool) { r, _ in r.icmpErrors == nil ? .unset : bool(r.handshake?.rejectedByICMP) },
         ext(.originatorOptions, "mss", .count) { r, _ in count(r.handshake?.originatorOptions?.mss) },
         ext(.originatorOptions, "wscale", .count) { r, _ in count(r.handshake?.originatorOptions?.windowScale) },
         ext(.originatorOptions, "sack_permitted", .bool) { r, _ in bool(r.handshake?.originatorOptions?.sackPermitted) },
@@ -287,6 +292,14 @@ public enum ConnSchema {
         ext(.teardown, "rst_by", .enum) { r, _ in string(r.teardown?.rstBy?.rawValue) },
         ext(.teardown, "rst_after_fin", .bool) { r, _ in bool(r.teardown?.rstAfterFIN) },
         ext(.teardown, "data_after_first_fin", .count) { r, _ in count(r.teardown?.dataAfterFirstFIN) },
+
+        ext(.icmpErrors, "count", .count) { r, _ in count(r.icmpErrors?.count) },
+        ext(.icmpErrors, "first_ts", .time) { r, _ in time(r.icmpErrors?.firstTime) },
+        ext(.icmpErrors, "type", .count) { r, _ in count(r.icmpErrors?.type) },
+        ext(.icmpErrors, "code", .count) { r, _ in count(r.icmpErrors?.code) },
+        ext(.icmpErrors, "icmpv6", .bool) { r, _ in bool(r.icmpErrors?.isICMPv6) },
+        ext(.icmpErrors, "from_h", .addr) { r, _ in if let a = r.icmpErrors?.from { .addr(a) } else { .unset } },
+        ext(.icmpErrors, "about", .enum) { r, _ in string(r.icmpErrors.map { $0.aboutOriginator ? "orig" : "resp" }) },
 
         ext(.originatorAnomalies, "retransmissions", .count) { r, _ in .count(r.originatorAnomalies.retransmissions) },
         ext(.originatorAnomalies, "out_of_order", .count) { r, _ in .count(r.originatorAnomalies.outOfOrder) },
@@ -334,6 +347,7 @@ public enum ConnSchema {
         ("resp_bad_checksums", "anomalies.resp.bad_checksums"),
         ("close_reason", "close_reason"),
         ("vlan", "vlan"), ("inner_vlan", "inner_vlan"), ("tunnel_type", "tunnel.type"), ("tunnel_id", "tunnel.id"),
+        ("icmp_errors", "icmp_errors.count"), ("rejected_by_icmp", "handshake.rejected_by_icmp"),
     ]
 
     /// The CSV columns with the default options (``ConnFieldOptions/default``).

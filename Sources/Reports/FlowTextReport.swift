@@ -110,6 +110,7 @@ public final class FlowTextReport: FlowRecordWriter {
         var flows = "  flows       \(grouped(UInt64(records.count)))  (\(protos))"
         if s.evictedFlows > 0 { flows += "  evicted \(grouped(s.evictedFlows))" }
         if s.maxConcurrentFlows > 0 { flows += "  max concurrent \(grouped(s.maxConcurrentFlows))" }
+        if s.icmpErrors > 0 { flows += "  icmp errors \(grouped(s.icmpErrors)) (\(grouped(s.icmpErrorsMatched)) for tracked flows)" }
         line(flows)
         // conn_state per protocol: the letters mean different things for TCP and UDP (SF, S0).
         let byProto = ["tcp", "udp", "icmp", "unknown_transport"].compactMap { name -> String? in
@@ -120,7 +121,9 @@ public final class FlowTextReport: FlowRecordWriter {
         let tcp = records.filter { $0.proto == .tcp }
         if !tcp.isEmpty {
             let hs: [HandshakeReport.State] = [.complete, .synSynAck, .synOnly, .rejected, .none]
-            line("  handshakes  " + counts(tcp.compactMap { $0.handshake?.state }, order: hs) { $0.rawValue })
+            var handshakes = "  handshakes  " + counts(tcp.compactMap { $0.handshake?.state }, order: hs) { $0.rawValue }
+            if s.handshakesRejectedByICMP > 0 { handshakes += "  (\(grouped(s.handshakesRejectedByICMP)) refused by ICMP)" }
+            line(handshakes)
             let ts: [TeardownReport.Style] = [.fourWay, .threeWay, .simultaneous, .halfClosed, .abort, .open]
             line("  teardowns   " + counts(tcp.compactMap { $0.teardown?.style }, order: ts) { $0.rawValue })
         }
@@ -138,6 +141,7 @@ public final class FlowTextReport: FlowRecordWriter {
         line(head)
         if let h = r.handshake { writeHandshake(h) }
         if let t = r.teardown { writeTeardown(t, start: r.startTime) }
+        if let e = r.icmpErrors { writeICMPErrors(e) }
         writeAnomalies(r)
     }
 
@@ -166,7 +170,7 @@ public final class FlowTextReport: FlowRecordWriter {
         case .synSynAck:
             text += "SYN → SYN-ACK \(h.synToSynAck.map { humanDuration(seconds: $0) } ?? "?"), no ACK"
         case .synOnly:
-            text += "SYN →, no SYN-ACK"
+            text += h.rejectedByICMP ? "SYN →, ICMP unreachable ←" : "SYN →, no SYN-ACK"
         case .rejected:
             text += "SYN →, RST ←"
         case .none:
@@ -183,6 +187,47 @@ public final class FlowTextReport: FlowRecordWriter {
         line(text)
         if h.originatorOptions != nil || h.responderOptions != nil {
             line(Self.indent + "client \(optionsText(h.originatorOptions))   server \(optionsText(h.responderOptions))")
+        }
+    }
+
+    /// `  icmp       2 errors from 10.0.0.1, first: port unreachable (type 3 code 3) for a client packet`
+    private func writeICMPErrors(_ e: ICMPErrorReport) {
+        let name = Self.icmpErrorName(type: e.type, code: e.code, v6: e.isICMPv6)
+        let noun = e.count == 1 ? "error" : "errors"
+        line("  icmp       \(e.count) \(noun) from \(e.from), first: \(name) (\(e.isICMPv6 ? "ICMPv6 " : "")type \(e.type) code \(e.code))"
+             + " for a \(e.aboutOriginator ? "client" : "server") packet")
+    }
+
+    /// RFC 792 / RFC 1812 §5.2.7.1 and RFC 4443 §3 names of the common error messages.
+    static func icmpErrorName(type: UInt8, code: UInt8, v6: Bool) -> String {
+        if v6 {
+            switch (type, code) {
+            case (1, 0): return "no route"
+            case (1, 1): return "administratively prohibited"
+            case (1, 3): return "address unreachable"
+            case (1, 4): return "port unreachable"
+            case (1, _): return "destination unreachable"
+            case (2, _): return "packet too big"
+            case (3, 0): return "hop limit exceeded"
+            case (3, _): return "time exceeded"
+            case (4, _): return "parameter problem"
+            default: return "error"
+            }
+        }
+        switch (type, code) {
+        case (3, 0): return "net unreachable"
+        case (3, 1): return "host unreachable"
+        case (3, 2): return "protocol unreachable"
+        case (3, 3): return "port unreachable"
+        case (3, 4): return "fragmentation needed"
+        case (3, 9), (3, 10), (3, 13): return "administratively prohibited"
+        case (3, _): return "destination unreachable"
+        case (4, _): return "source quench"
+        case (5, _): return "redirect"
+        case (11, 0): return "TTL exceeded"
+        case (11, _): return "fragment reassembly time exceeded"
+        case (12, _): return "parameter problem"
+        default: return "error"
         }
     }
 

@@ -23,6 +23,9 @@ public struct PacketJSONFormatter {
         if let ip = p.ipv6 { writeIPv6(ip, out) }
         if let tcp = p.tcp { writeTCP(tcp, p, b, out) }
         if let udp = p.udp { writeUDP(udp, out) }
+        if let icmp = p.icmp { writeICMP(icmp, b, out) }
+        if p.encapsulation.isTunnelled || p.encapsulation.vlan != nil { writeEncapsulation(p.encapsulation, out) }
+        writeLayers(p.layers, b, out)
         out.append(",\"defects\":[")
         var first = true
         for d in p.defects {
@@ -189,6 +192,125 @@ public struct PacketJSONFormatter {
         for i in offset..<(offset + count) { out.appendHexByte(b.u8(i)) }
     }
 
+    /// `icmp`: the header (RFC 792, RFC 4443 §2.1), echo id/seq, and an error's quoted datagram.
+    private func writeICMP(_ icmp: ICMPHeader, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+        out.append(",\"icmp\":{\"version\":"); out.append(int: icmp.isICMPv6 ? 6 : 4)
+        out.append(",\"type\":"); out.append(int: icmp.type)
+        out.append(",\"code\":"); out.append(int: icmp.code)
+        out.append(",\"checksum\":"); out.append(int: icmp.checksum)
+        out.append(",\"checksum_status\":\""); out.append(icmp.checksumStatus.description); out.append("\"")
+        out.append(",\"length\":"); out.append(int: icmp.messageLength)
+        if let id = icmp.identifier, let seq = icmp.sequenceNumber {
+            out.append(",\"id\":"); out.append(int: id)
+            out.append(",\"seq\":"); out.append(int: seq)
+        }
+        out.append(icmp.isError ? ",\"error\":true" : ",\"error\":false")
+        if let q = icmp.quotedDatagram(in: b) {
+            out.append(",\"quoted\":{\"version\":"); out.append(int: q.isIPv6 ? 6 : 4)
+            out.append(",\"src\":"); out.appendJSONString(q.source.description)
+            out.append(",\"dst\":"); out.appendJSONString(q.destination.description)
+            out.append(",\"proto\":"); out.append(int: q.ipProtocol)
+            if let sp = q.sourcePort, let dp = q.destinationPort {
+                out.append(",\"src_port\":"); out.append(int: sp)
+                out.append(",\"dst_port\":"); out.append(int: dp)
+            }
+            if let seq = q.tcpSequenceNumber { out.append(",\"tcp_seq\":"); out.append(int: seq) }
+            out.append("}")
+        }
+        out.append("}")
+    }
+
+    /// `encapsulation`: the VLAN ids and the innermost tunnel around the flat IP datagram (the
+    /// top-level `ip`/`tcp`/`udp`/`icmp` objects describe that innermost datagram).
+    private func writeEncapsulation(_ e: Encapsulation, _ out: OutputBuffer) {
+        out.append(",\"encapsulation\":{\"depth\":"); out.append(int: e.depth)
+        if e.isTunnelled { out.append(",\"tunnel\":\""); out.append(e.tunnel.description); out.append("\"") }
+        if let v = e.vlan { out.append(",\"vlan\":"); out.append(int: v) }
+        if let v = e.innerVLAN { out.append(",\"inner_vlan\":"); out.append(int: v) }
+        if let id = e.tunnelID { out.append(",\"tunnel_id\":"); out.append(int: id) }
+        if let l = e.mplsLabel { out.append(",\"mpls_label\":"); out.append(int: l) }
+        if let a = e.outerSource { out.append(",\"outer_src\":"); out.appendJSONString(a.description) }
+        if let a = e.outerDestination { out.append(",\"outer_dst\":"); out.appendJSONString(a.description) }
+        if let sp = e.outerSourcePort { out.append(",\"outer_src_port\":"); out.append(int: sp) }
+        if let dp = e.outerDestinationPort { out.append(",\"outer_dst_port\":"); out.append(int: dp) }
+        out.append("}")
+    }
+
+    /// `layers`: every header decoded, outermost first (`LayerStack`), each with its offset and
+    /// length in the frame and the fields that identify it (addresses, ports, VLAN id, MPLS
+    /// labels, VNI, GRE protocol and key, TEID, PPPoE session, ICMP type/code). Fields are read
+    /// from the frame only where the layer's bytes are inside it.
+    private func writeLayers(_ layers: LayerStack, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+        out.append(",\"layers\":[")
+        for (i, l) in layers.enumerated() {
+            if i > 0 { out.append(",") }
+            out.append("{\"layer\":\""); out.append(l.kind.description)
+            out.append("\",\"offset\":"); out.append(int: l.offset)
+            out.append(",\"len\":"); out.append(int: l.length)
+            writeLayerFields(l, b, out)
+            out.append("}")
+        }
+        out.append("]")
+        if layers.overflowed { out.append(",\"layers_overflowed\":true") }
+    }
+
+    private func writeLayerFields(_ l: Layer, _ b: UnsafeRawBufferPointer, _ out: OutputBuffer) {
+        let o = l.offset
+        func has(_ n: Int) -> Bool { o >= 0 && o + n <= b.count }
+        switch l.kind {
+        case .vlan where has(2):
+            out.append(",\"id\":"); out.append(int: b.u16(o) & 0x0fff)
+        case .mpls:
+            out.append(",\"labels\":[")
+            var q = o
+            while q + 4 <= o + l.length && q + 4 <= b.count {
+                let w = b.u32(q)
+                if q > o { out.append(",") }
+                out.append("{\"label\":"); out.append(int: w >> 12)
+                out.append(",\"tc\":"); out.append(int: w >> 9 & 7)
+                out.append(w & 0x100 != 0 ? ",\"s\":true" : ",\"s\":false")
+                out.append(",\"ttl\":"); out.append(int: w & 0xff); out.append("}")
+                q += 4
+            }
+            out.append("]")
+        case .ipv4 where has(20):
+            out.append(",\"src\":\""); out.append(address: IPAddress(ipv4: b.u32(o + 12))); out.append("\"")
+            out.append(",\"dst\":\""); out.append(address: IPAddress(ipv4: b.u32(o + 16))); out.append("\"")
+            out.append(",\"proto\":"); out.append(int: b.u8(o + 9))
+        case .ipv6 where has(40):
+            out.append(",\"src\":"); out.appendJSONString(IPAddress(ipv6High: b.u64(o + 8), low: b.u64(o + 16)).description)
+            out.append(",\"dst\":"); out.appendJSONString(IPAddress(ipv6High: b.u64(o + 24), low: b.u64(o + 32)).description)
+            out.append(",\"next_header\":"); out.append(int: b.u8(o + 6))
+        case .ipv6Extension where has(1):
+            out.append(",\"next_header\":"); out.append(int: b.u8(o))
+        case .udp where has(4), .tcp where has(4):
+            out.append(",\"src_port\":"); out.append(int: b.u16(o))
+            out.append(",\"dst_port\":"); out.append(int: b.u16(o + 2))
+        case .icmp where has(2), .icmpv6 where has(2):
+            out.append(",\"type\":"); out.append(int: b.u8(o))
+            out.append(",\"code\":"); out.append(int: b.u8(o + 1))
+        case .vxlan where has(8), .vxlanGPE where has(8), .geneve where has(8):
+            out.append(",\"vni\":"); out.append(int: b.u32(o + 4) >> 8)
+        case .gtpu where has(8):
+            out.append(",\"teid\":"); out.append(int: b.u32(o + 4))
+        case .pppoe where has(4), .pppoeDiscovery where has(4):
+            out.append(",\"session_id\":"); out.append(int: b.u16(o + 2))
+        case .gre:
+            if let h = GREHeader.parse(b, at: o, end: b.count) {
+                out.append(",\"version\":"); out.append(int: h.version)
+                out.append(",\"protocol\":"); out.append(int: h.protocolType)
+                if let k = h.key { out.append(",\"key\":"); out.append(int: k) }
+            }
+        case .erspan:
+            if let h = ERSPANHeader.parse(b, at: o, end: b.count) {
+                out.append(",\"version\":"); out.append(int: h.version)
+                out.append(",\"session_id\":"); out.append(int: h.sessionID)
+            }
+        default:
+            break
+        }
+    }
+
     private func writeUDP(_ udp: UDPHeader, _ out: OutputBuffer) {
         out.append(",\"udp\":{\"src_port\":"); out.append(int: udp.sourcePort)
         out.append(",\"dst_port\":"); out.append(int: udp.destinationPort)
@@ -204,4 +326,5 @@ extension UnsafeRawBufferPointer {
     @inline(__always) func u8(_ o: Int) -> UInt8 { load(fromByteOffset: o, as: UInt8.self) }
     @inline(__always) func u16(_ o: Int) -> UInt16 { UInt16(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
     @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
+    @inline(__always) func u64(_ o: Int) -> UInt64 { UInt64(bigEndian: loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
 }

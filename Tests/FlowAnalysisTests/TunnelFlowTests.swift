@@ -251,3 +251,68 @@ struct TunnelFlowTests {
         #expect(records.count == 1 && r.originator.address == home && r.responder.address == final, "\(r.originator) \(r.responder)")
     }
 }
+
+/// IP fragments and tunnels: fragments inside a tunnel are reassembled per tunnel context,
+/// and a fragmented delivery datagram is reassembled before its tunnel is followed.
+@Suite("Fragments and tunnels")
+struct TunnelFragmentTests {
+    typealias T = TunnelFlowTests
+    static let payload = (0..<2000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+
+    /// An Ethernet frame carrying raw IPv4 `ip`.
+    static func ethernet(_ ip: [UInt8]) -> [UInt8] {
+        var frame: [UInt8] = []
+        EthernetHeader(destination: T.mac2, source: T.mac1, etherType: EtherType.ipv4).emit(into: &frame)
+        return frame + ip
+    }
+
+    /// The inner client's UDP datagram (raw IPv4) with `payload`.
+    static func innerDatagram() -> [UInt8] {
+        let t = Trace(client: Host(address: T.inner.0, port: 5000), server: Host(address: T.inner.2, port: 6000))
+        return t.udpFrame(true, payload: payload)
+    }
+
+    @Test("the same fragment train (src, dst, id) in two VNIs is two datagrams, each in its own tunnel's flow")
+    func fragmentsPerTunnel() throws {
+        let parts = ipv4Fragments(Self.innerDatagram(), cuts: [0, 1000])
+        var frames: [[UInt8]] = []
+        // Interleaved: first fragments of both tunnels, then the last ones.
+        for part in parts {
+            for vni: UInt32 in [7, 8] {
+                frames.append(T.vxlan(Self.ethernet(part), vni: vni, from: T.vtepA, to: T.vtepB, sport: 40000 + UInt16(vni)))
+            }
+        }
+        let records = T.run(frames)
+        let inner = records.filter { $0.tunnel != nil && $0.proto == .udp }
+        try #require(inner.count == 2, "\(records.map { ($0.proto, $0.tunnel?.id) })")
+        #expect(Set(inner.compactMap { $0.tunnel?.id }) == [7, 8])
+        for r in inner {
+            #expect(r.originatorPackets == 1 && r.originatorIPBytes == UInt64(20 + 8 + Self.payload.count), "\(r)")
+            #expect(r.originator.port == 5000 && r.responder.port == 6000)
+            #expect(r.tunnelParents.count == 1)
+        }
+    }
+
+    @Test("a fragmented VXLAN delivery datagram is reassembled, then its inner flow and delivery flow are analyzed")
+    func fragmentedDelivery() throws {
+        let whole = T.vxlan(Self.ethernet(Self.innerDatagram()), vni: 9, from: T.vtepA, to: T.vtepB, sport: 41000)
+        let outerIP = Array(whole.dropFirst(14))
+        let parts = ipv4Fragments(outerIP, cuts: [0, 1480], id: 0x4242).map { Self.ethernet($0) }
+        var records: [ConnectionRecord] = []
+        let analyzer = FlowAnalyzer { records.append($0) }
+        let decoder = PacketDecoder()
+        for (i, f) in parts.enumerated() {
+            f.withUnsafeBytes { b in analyzer.process(decoder.decode(b, linkType: .ethernet), time: T.t0 + Int64(i), bytes: b) }
+        }
+        analyzer.finish()
+        let summary = analyzer.summary
+        #expect(summary.fragments.fragments == 2 && summary.fragments.reassembled == 1)
+        #expect(summary.ipPackets == 2, "the reassembled datagram is not another captured packet")
+        let delivery = try #require(records.first { $0.tunnel == nil })
+        #expect(delivery.proto == .udp && delivery.responder.port == 4789 && delivery.originatorPackets == 1)
+        let inner = try #require(records.first { $0.tunnel != nil })
+        #expect(inner.proto == .udp && inner.originator.port == 5000 && inner.tunnel?.id == 9 && inner.tunnel?.type == .vxlan)
+        #expect(inner.originatorPackets == 1 && inner.originatorIPBytes == UInt64(20 + 8 + Self.payload.count))
+        #expect(inner.tunnelParents == [delivery.uid])
+    }
+}

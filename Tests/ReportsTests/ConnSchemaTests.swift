@@ -41,6 +41,9 @@ private func dataLines(_ text: String, dropFirst: Int = 0) -> [String] {
         r.tunnel = TunnelInfo(type: .vxlan, depth: 1, id: 42, outerSource: IPAddress("192.0.2.1"),
                               outerDestination: IPAddress("192.0.2.2"), outerSourcePort: 51000, outerDestinationPort: 4789)
         r.tunnelParents = ["CaaaaaaaaaaaaaaaaA", "CbbbbbbbbbbbbbbbbB"]
+        r.icmpErrors = ICMPErrorReport(count: 2, firstTime: r.startTime + 1_000, type: 3, code: 13, isICMPv6: false,
+                                       from: IPAddress("192.0.2.254")!, aboutOriginator: true)
+        r.handshake?.rejectedByICMP = true
         return r
     }
 
@@ -112,12 +115,16 @@ private func dataLines(_ text: String, dropFirst: Int = 0) -> [String] {
             if f.isAlwaysUnset { #expect(lookup(f.path) == nil, "\(f.path) should be omitted") }
             else { #expect(lookup(f.path) != nil, "\(f.path) missing from JSON") }
         }
-        #expect(object.count == ConnSchema.fields.filter { $0.group == .root && !$0.isAlwaysUnset }.count + 4)
+        #expect(object.count == ConnSchema.fields.filter { $0.group == .root && !$0.isAlwaysUnset }.count + 5)
         #expect(object["tunnel_parents"] as? [String] == ["CaaaaaaaaaaaaaaaaA", "CbbbbbbbbbbbbbbbbB"])
         #expect(object["vlan"] as? Int == 10 && object["inner_vlan"] as? Int == 20)
         let tunnel = try #require(object["tunnel"] as? [String: Any])
         #expect(tunnel["type"] as? String == "VXLAN" && tunnel["id"] as? Int == 42 && tunnel["depth"] as? Int == 1)
         #expect(tunnel["outer_src_h"] as? String == "192.0.2.1" && tunnel["outer_dst_p"] as? Int == 4789)
+        let icmp = try #require(object["icmp_errors"] as? [String: Any])
+        #expect(icmp["count"] as? Int == 2 && icmp["type"] as? Int == 3 && icmp["code"] as? Int == 13)
+        #expect(icmp["from_h"] as? String == "192.0.2.254" && icmp["about"] as? String == "orig" && icmp["icmpv6"] as? Bool == false)
+        #expect((object["handshake"] as? [String: Any])?["rejected_by_icmp"] as? Bool == true)
         #expect(object["local_orig"] as? Bool == true && object["local_resp"] as? Bool == true)
         #expect(object["community_id"] as? String == CommunityID().hash(Self.fullRecord()))
         // Default options: no local_orig/local_resp keys (Zeek leaves them unset without
@@ -161,11 +168,11 @@ private func dataLines(_ text: String, dropFirst: Int = 0) -> [String] {
 
     static let goldenJSON = #"{"ts":1795294483.227087,"uid":"CnbG8uiFDk52wTFs7","id.orig_h":"10.77.0.1","id.orig_p":52726,"id.resp_h":"10.77.0.2","id.resp_p":7777,"proto":"tcp","duration":0.059159,"orig_bytes":25,"resp_bytes":44,"conn_state":"SF","missed_bytes":0,"history":"ShADadFf","orig_pkts":6,"orig_ip_bytes":345,"resp_pkts":4,"resp_ip_bytes":260,"ip_proto":6,"handshake":{"state":"complete","syn_ts":1795294483.227087,"synack_ts":1795294483.227136,"ack_ts":1795294483.227149,"syn_to_synack":0.000049,"synack_to_ack":0.000013,"orig_isn":848371998,"resp_isn":1588082662,"valid":true,"syn_retransmissions":0,"synack_retransmissions":0,"simultaneous_open":false,"syn_payload_bytes":0,"orig_options":{"mss":1460,"wscale":10,"sack_permitted":true,"timestamps":true,"tfo":false},"resp_options":{"mss":1460,"wscale":10,"sack_permitted":true,"timestamps":true,"tfo":false}},"teardown":{"kind":"fin","style":"3-way","first_fin":"orig","orig_fin":true,"orig_fin_acked":true,"resp_fin":true,"resp_fin_acked":true,"rst_after_fin":false,"data_after_first_fin":0},"anomalies":{"orig":{"retransmissions":0,"out_of_order":0,"zero_window":0,"bad_checksums":0,"partial_checksums":0,"data_after_fin":0,"acked_unseen":0},"resp":{"retransmissions":0,"out_of_order":0,"zero_window":0,"bad_checksums":0,"partial_checksums":0,"data_after_fin":0,"acked_unseen":0}},"close_reason":"end_of_input"}"#
     static let goldenZeek = "1795294483.227087\tCnbG8uiFDk52wTFs7\t10.77.0.1\t52726\t10.77.0.2\t7777\ttcp\t-\t0.059159\t25\t44\tSF\t-\t-\t0\tShADadFf\t6\t345\t4\t260\t-\t6"
-    static let goldenCSV = "1795294483.227087,CnbG8uiFDk52wTFs7,10.77.0.1,52726,10.77.0.2,7777,tcp,0.059159,25,44,SF,0,ShADadFf,6,345,4,260,,6,complete,0.000049,0.000013,848371998,1588082662,true,0,1460,1460,fin,3-way,orig,true,true,,0,0,0,0,0,0,end_of_input,,,,"
+    static let goldenCSV = "1795294483.227087,CnbG8uiFDk52wTFs7,10.77.0.1,52726,10.77.0.2,7777,tcp,0.059159,25,44,SF,0,ShADadFf,6,345,4,260,,6,complete,0.000049,0.000013,848371998,1588082662,true,0,1460,1460,fin,3-way,orig,true,true,,0,0,0,0,0,0,end_of_input,,,,,,"
 
     static let goldenJSONDefault = #"{"ts":1795294483.227087,"uid":"CnbG8uiFDk52wTFs7","id.orig_h":"10.77.0.1","id.orig_p":52726,"id.resp_h":"10.77.0.2","id.resp_p":7777,"proto":"tcp","duration":0.059159,"orig_bytes":25,"resp_bytes":44,"conn_state":"SF","missed_bytes":0,"history":"ShADadFf","orig_pkts":6,"orig_ip_bytes":345,"resp_pkts":4,"resp_ip_bytes":260,"ip_proto":6,"community_id":"1:9jhhlQ0rXNWSOwl+z6pVtgvQpGs=","handshake":{"state":"complete","syn_ts":1795294483.227087,"synack_ts":1795294483.227136,"ack_ts":1795294483.227149,"syn_to_synack":0.000049,"synack_to_ack":0.000013,"orig_isn":848371998,"resp_isn":1588082662,"valid":true,"syn_retransmissions":0,"synack_retransmissions":0,"simultaneous_open":false,"syn_payload_bytes":0,"orig_options":{"mss":1460,"wscale":10,"sack_permitted":true,"timestamps":true,"tfo":false},"resp_options":{"mss":1460,"wscale":10,"sack_permitted":true,"timestamps":true,"tfo":false}},"teardown":{"kind":"fin","style":"3-way","first_fin":"orig","orig_fin":true,"orig_fin_acked":true,"resp_fin":true,"resp_fin_acked":true,"rst_after_fin":false,"data_after_first_fin":0},"anomalies":{"orig":{"retransmissions":0,"out_of_order":0,"zero_window":0,"bad_checksums":0,"partial_checksums":0,"data_after_fin":0,"acked_unseen":0},"resp":{"retransmissions":0,"out_of_order":0,"zero_window":0,"bad_checksums":0,"partial_checksums":0,"data_after_fin":0,"acked_unseen":0}},"close_reason":"end_of_input"}"#
     static let goldenZeekDefault = "1795294483.227087\tCnbG8uiFDk52wTFs7\t10.77.0.1\t52726\t10.77.0.2\t7777\ttcp\t-\t0.059159\t25\t44\tSF\t-\t-\t0\tShADadFf\t6\t345\t4\t260\t-\t6\t1:9jhhlQ0rXNWSOwl+z6pVtgvQpGs="
-    static let goldenCSVDefault = "1795294483.227087,CnbG8uiFDk52wTFs7,10.77.0.1,52726,10.77.0.2,7777,tcp,0.059159,25,44,SF,0,ShADadFf,6,345,4,260,,6,1:9jhhlQ0rXNWSOwl+z6pVtgvQpGs=,complete,0.000049,0.000013,848371998,1588082662,true,0,1460,1460,fin,3-way,orig,true,true,,0,0,0,0,0,0,end_of_input,,,,"
+    static let goldenCSVDefault = "1795294483.227087,CnbG8uiFDk52wTFs7,10.77.0.1,52726,10.77.0.2,7777,tcp,0.059159,25,44,SF,0,ShADadFf,6,345,4,260,,6,1:9jhhlQ0rXNWSOwl+z6pVtgvQpGs=,complete,0.000049,0.000013,848371998,1588082662,true,0,1460,1460,fin,3-way,orig,true,true,,0,0,0,0,0,0,end_of_input,,,,,,"
 
     @Test func goldenLinesFromFixture() throws {
         let records = try FixtureRecords.analyze("tcp-handshake-data-fin.pcap")
