@@ -323,6 +323,11 @@ public final class FlowAnalyzer {
             if let icmp = packet.pointee.icmp, icmp.isError, icmp.checksumStatus != .bad {
                 noteICMPError(icmp, from: src, contextID: contextID, time: time, bytes: bytes)
             }
+        case 4, 41, 47, 59:
+            // IP-in-IP or GRE whose inner packet did not decode (a PPTP ack-only GRE packet, a
+            // truncated tunnel), or IPv6 No Next Header (a Teredo bubble): Zeek hands these to
+            // its tunnel analyzers or stops, and logs no connection.
+            summary.otherPackets &+= 1
         default:
             summary.otherPackets &+= 1
             processOther(proto: proto, src: src, dst: dst, contextID: contextID, time: time, ipLength: ipLength)
@@ -594,7 +599,9 @@ public final class FlowAnalyzer {
         var ip = -1, ipIsV4 = false, pendingUDP = -1
         let ipv4 = LayerKind.ipv4.rawValue, ipv6 = LayerKind.ipv6.rawValue, udp = LayerKind.udp.rawValue
         packet.pointee.layers.forEachRaw { kind, offset in
-            if offset >= flatOffset { return false }
+            // A tunnel layer may be empty and sit at the flat offset (Teredo without origin or
+            // authentication indicators): the UDP before it is looked at first.
+            if offset > flatOffset || (offset == flatOffset && pendingUDP < 0) { return false }
             if pendingUDP >= 0 {
                 let type: TunnelType
                 switch LayerKind(rawValue: kind) {

@@ -108,9 +108,11 @@ public struct FlowKey: Hashable, Sendable, BitwiseCopyable {
 
 /// What separates equal 5-tuples that live in different networks: the outermost link's VLAN
 /// ids (Zeek's `vlan`/`inner_vlan`, the fields its `ConnKey::CONNKEY_VLAN_FIVETUPLE` keys on)
-/// and the innermost tunnel's type and id (VNI, GRE key, TEID, ERSPAN session). Outer tunnel
+/// and the innermost tunnel's type and id (VNI, GRE key, ERSPAN session). Outer tunnel
 /// *addresses* are not part of it: the two directions of a tunnelled connection often travel
-/// between different endpoints or ports.
+/// between different endpoints or ports. Nor is a GTP-U TEID: each end of a GTP-U tunnel
+/// picks the TEID the other sends to (3GPP TS 29.281 §5.1), so the two directions of one
+/// connection carry different TEIDs.
 ///
 /// Packed into one word, 0 when there is nothing: bits 0–11 VLAN, 12–23 inner VLAN, 24/25
 /// their presence, 26–29 the `TunnelType`, 30 tunnel-id presence, 32–63 the tunnel id.
@@ -126,7 +128,7 @@ public struct FlowContext: Hashable, Sendable, BitwiseCopyable {
         if let v = e.innerVLAN { c |= UInt64(v & 0xfff) << 12 | 1 << 25 }
         if e.isTunnelled {
             c |= UInt64(e.tunnel.rawValue & 0xf) << 26
-            if let id = e.tunnelID { c |= 1 << 30 | UInt64(id) << 32 }
+            if let id = e.tunnelID, e.tunnel != .gtpu { c |= 1 << 30 | UInt64(id) << 32 }
         }
         raw = c
     }

@@ -62,7 +62,8 @@ struct FragmentReassembler {
     private var order: [(UInt64, Key)] = []
     private var orderHead = 0
     private var nextSerial: UInt64 = 0
-    private var bufferedBytes = 0
+    /// Header and data bytes held for incomplete datagrams (bounded by `maxBytes`).
+    private(set) var bufferedBytes = 0
 
     private(set) var counters = FragmentCounters()
 

@@ -177,3 +177,51 @@ extension [UInt8] {
         return b
     }
 }
+
+/// A flood of incomplete fragment trains (each a first fragment whose rest never comes, from
+/// a distinct source and identification) stays within the reassembler's documented bounds
+/// (README "IP fragments are reassembled": 10,000 datagrams, 64 MiB), evicting oldest first.
+@Suite struct FragmentFloodTests {
+    /// `count` first fragments with distinct (source, id), each carrying `payload` bytes;
+    /// returns the reassembler after the flood.
+    static func flood(_ count: Int, payload: Int, configure: (inout FragmentReassembler) -> Void) -> FragmentReassembler {
+        var reassembler = FragmentReassembler()
+        configure(&reassembler)
+        let decoder = PacketDecoder()
+        let t = Trace()
+        var frame = ipv4Fragments(t.udpFrame(true, payload: [UInt8](repeating: 0x55, count: payload + 64)), cuts: [0, payload + 8])[0]
+        for i in 0..<count {
+            // Source 10.(i >> 16).x.y and id i & 0xffff: a new train each time.
+            frame.withUnsafeMutableBytes { b in
+                b[4] = UInt8(truncatingIfNeeded: i >> 8); b[5] = UInt8(truncatingIfNeeded: i)
+                b[13] = UInt8(truncatingIfNeeded: i >> 16)
+                b[10] = 0; b[11] = 0
+                let sum = InternetChecksum.fieldValue(forSum: InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[0..<20])))
+                b[10] = UInt8(sum >> 8); b[11] = UInt8(sum & 0xff)
+            }
+            frame.withUnsafeBytes { raw in
+                let p = decoder.decode(raw, linkType: .rawIP)
+                withUnsafePointer(to: p) { _ = reassembler.add($0, bytes: raw, time: Int64(i)) }
+            }
+        }
+        return reassembler
+    }
+
+    @Test("1M incomplete trains: at most 10,000 held, the rest evicted, nothing reassembled")
+    func millionTrains() {
+        let r = Self.flood(1_000_000, payload: 8) { _ in }
+        #expect(r.pendingCount == 10_000)
+        #expect(r.counters.fragments == 1_000_000 && r.counters.evicted == 990_000 && r.counters.reassembled == 0)
+        #expect(r.bufferedBytes <= 10_000 * (20 + 16))
+    }
+
+    @Test("large fragments: the byte bound holds when the datagram bound is not reached")
+    func byteBound() {
+        // The default 64 MiB bound scaled down 16× to keep the test quick; the same code path.
+        let cap = 4 << 20
+        let r = Self.flood(20_000, payload: 1472) { $0.maxDatagrams = 1_000_000; $0.maxBytes = cap }
+        #expect(r.bufferedBytes <= cap)
+        #expect(r.pendingCount < 20_000 && r.pendingCount >= cap / (20 + 1480) - 1, "\(r.pendingCount)")
+        #expect(r.counters.evicted == UInt64(20_000 - r.pendingCount))
+    }
+}
