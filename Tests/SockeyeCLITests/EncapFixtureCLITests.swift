@@ -19,8 +19,9 @@ import Testing
 ///    or `vxlan-8472-inner.pcap` captured on the VXLAN device): a tunnel must not change the
 ///    inner analysis.
 ///
-/// Where Sockeye differs from tshark/Zeek the test asserts the current behaviour as a named
-/// `EncapFixtureCLITests.Known` difference (see its cases).
+/// GTP-U's two directions carry different TEIDs and are still one connection (the TEID is not
+/// in the flow key); Teredo delivery flows count the packets without origin/authentication
+/// indicators too; the Teredo bubble and PPTP's ack-only GRE packets make no record.
 @Suite("tunnel fixtures from real traffic vs tshark",
        .enabled(if: TestEnvironment.tsharkTestsEnabled, "tshark is not installed; outside CI this suite is skipped"))
 struct EncapFixtureCLITests {
@@ -38,42 +39,11 @@ struct EncapFixtureCLITests {
         var idField: String? = nil
         /// Inner address families present (4, 6).
         var families: Set<Int> = [4, 6]
-        var known: Set<Known> = []
         /// The plain capture holds the same frames at the same times (the wrapped fixtures), not
         /// a capture of its own at another point of the path (vxlan-8472: the VXLAN device,
         /// microseconds before encapsulation), where durations and handshake times differ.
         var sameTimestamps = true
         var testDescription: String { file }
-    }
-
-    /// Named differences from tshark/Zeek, asserted as Sockeye behaves now (each is a finding).
-    enum Known: String, Sendable {
-        /// GTP-U uses one TEID per direction (uplink 0x00010001, downlink 0x00020002), and
-        /// Sockeye's flow key holds the tunnel id (`FlowContext(Encapsulation)` in
-        /// Sources/FlowAnalysis/FlowKey.swift): each inner connection becomes two records, one
-        /// per direction, each with the other direction missing (the client's half an
-        /// originator-only flow, the server's half another: for TCP flipped to `^h…` with the
-        /// client as originator, or OTH `R` for the RST; the UDP flows S0 `D` twice). tshark has one conversation per 5-tuple,
-        /// and Zeek keys connections on the 5-tuple (+ VLANs) only, with the TEID change a
-        /// `tunnel_changed` on the same connection.
-        case gtpSplitByTEID
-        /// A Teredo packet without an origin or authentication indicator (the Teredo layer is
-        /// then 0 bytes long and starts at the inner IPv6 header) is not counted in its delivery
-        /// UDP flow: `processDeliveryFlows` (Sources/FlowAnalysis/FlowAnalyzer.swift) stops at
-        /// the first layer at or past the flat IP offset before it meets the Teredo layer. tshark's
-        /// UDP conversation 198.51.100.7:40000 ↔ 203.0.113.1:3544 has all 17 frames; Sockeye's
-        /// delivery record only the 5 that carry an indicator.
-        case teredoDeliveryCountsIndicatorsOnly
-        /// The Teredo bubble (an IPv6 header with next header 59, no payload) becomes an
-        /// `unknown_transport` flow record (with a `tunnel`, no `tunnel_parents`). Zeek's IP
-        /// analyzer stops at IPPROTO_NONE (inside Teredo silently, elsewhere weird
-        /// `ipv6_no_next`): no connection. tshark has no conversation for it either.
-        case teredoBubbleIsAFlow
-        /// PPTP's ack-only GRE v1 packets (no sequence number, no payload) become an
-        /// `unknown_transport` flow record for IP protocol 47 between the two GRE endpoints.
-        /// Zeek hands protocol 47 to its GRE analyzer, which makes no connection for a GRE packet
-        /// without an inner packet (it stops with a `truncated_GRE`-style weird).
-        case pptpAckOnlyIsAFlow
     }
 
     static let cases: [Case] = [
@@ -86,14 +56,13 @@ struct EncapFixtureCLITests {
         Case(file: "encap/mpls-over-udp.pcap", tunnel: "MPLS_UDP", udpPort: 6635),
         Case(file: "encap/mpls-over-gre.pcap", tunnel: "GRE"),
         Case(file: "encap/pppoe-session.pcap", tunnel: nil),
-        Case(file: "encap/gtpu.pcap", tunnel: "GTPv1", udpPort: 2152, idField: "gtp.teid", known: [.gtpSplitByTEID]),
+        Case(file: "encap/gtpu.pcap", tunnel: "GTPv1", udpPort: 2152, idField: "gtp.teid"),
         Case(file: "encap/geneve-options.pcap", tunnel: "GENEVE", udpPort: 6081, idField: "geneve.vni"),
         Case(file: "encap/ipip-4in4.pcap", tunnel: "IP", families: [4]),
         Case(file: "encap/sit-6in4.pcap", tunnel: "IP", families: [6]),
         Case(file: "encap/ip6tnl-4in6-6in6.pcap", tunnel: "IP"),
-        Case(file: "encap/teredo.pcap", tunnel: "TEREDO", udpPort: 3544, families: [6],
-             known: [.teredoDeliveryCountsIndicatorsOnly, .teredoBubbleIsAFlow]),
-        Case(file: "encap/pptp-gre-v1.pcap", tunnel: "GRE", known: [.pptpAckOnlyIsAFlow]),
+        Case(file: "encap/teredo.pcap", tunnel: "TEREDO", udpPort: 3544, families: [6]),
+        Case(file: "encap/pptp-gre-v1.pcap", tunnel: "GRE"),
         Case(file: "encap/vxlan-gpe.pcap", tunnel: "VXLAN", udpPort: 4790, idField: "vxlan.vni"),
         Case(file: "encap/vxlan-8472.pcap", plain: "encap/vxlan-8472-inner.pcap", tunnel: "VXLAN", udpPort: 8472, idField: "vxlan.vni",
              sameTimestamps: false),
@@ -250,12 +219,9 @@ struct EncapFixtureCLITests {
             return TunnelFlowCLITests.key("udp", "\(s)/\(sp)", "\(d)/\(dp)")
         }
         var carriers: [String: Set<String>] = [:], firstRow: [String: Row] = [:]
-        var deliveryKeys: Set<String> = [], indicatorFrames: [String: Int] = [:]
+        var deliveryKeys: Set<String> = []
         for r in rows {
-            if let d = deliveryKey(r) {
-                deliveryKeys.insert(d)
-                if r.teredoIndicator { indicatorFrames[d, default: 0] += 1 }
-            }
+            if let d = deliveryKey(r) { deliveryKeys.insert(d) }
             guard r.ipCount > (c.tunnel == nil ? 0 : 1), let t = r.transport, let sp = r.sport, let dp = r.dport, let s = r.src, let d = r.dst
             else { continue }
             let k = TunnelFlowCLITests.key(t, "\(s)/\(sp)", "\(d)/\(dp)")
@@ -289,29 +255,24 @@ struct EncapFixtureCLITests {
         // Delivery flows: tshark's UDP conversations on the tunnel port, with their frame counts.
         #expect(Set(deliveryUID.keys) == deliveryKeys, "\(c.file): delivery flows")
         for k in deliveryKeys {
-            let expected = c.known.contains(.teredoDeliveryCountsIndicatorsOnly) ? indicatorFrames[k] ?? 0 : conversations[k]?.total
-            #expect(deliveryPackets[k] == expected, "\(c.file): delivery \(k): sockeye \(deliveryPackets[k] ?? -1), expected \(expected ?? -1) (tshark \(conversations[k]?.total ?? -1))")
-            if c.known.contains(.teredoDeliveryCountsIndicatorsOnly) {
-                // The difference is real in this fixture: tshark has more frames than Sockeye counts.
-                #expect((conversations[k]?.total ?? 0) > (deliveryPackets[k] ?? 0))
-            }
+            #expect(deliveryPackets[k] == conversations[k]?.total,
+                    "\(c.file): delivery \(k): sockeye \(deliveryPackets[k] ?? -1), tshark \(conversations[k]?.total ?? -1)")
+        }
+        if c.udpPort == 3544 {
+            // The fixture has Teredo packets with and without indicators (a 0-byte Teredo layer).
+            #expect(rows.contains { $0.teredoIndicator } && rows.contains { !$0.teredoIndicator && deliveryKey($0) != nil })
         }
         #expect(Set(innerRecords.keys) == Set(inner.keys), "\(c.file): inner flows \(innerRecords.keys.sorted()) vs tshark \(inner.keys.sorted())")
         // Records that are neither: ICMP flows for the ICMP frames (the kernel's router
-        // solicitations in vxlan-8472), and the known differences below; nothing else.
+        // solicitations in vxlan-8472); nothing else. No unknown_transport record: a Teredo
+        // bubble (IPv6 No Next Header) and PPTP's ack-only GRE packets make no connection in
+        // Zeek, nor in Sockeye.
         let icmpFrames = rows.filter { $0.proto == "1" || $0.proto == "58" }.count
         let icmpPackets = otherRecords.filter { $0["proto"] as? String == "icmp" }
             .map { ($0["orig_pkts"] as? Int ?? 0) + ($0["resp_pkts"] as? Int ?? 0) }.reduce(0, +)
         #expect(icmpPackets == icmpFrames, "\(c.file): ICMP")
-        let unknown = otherRecords.filter { $0["proto"] as? String == "unknown_transport" }
-        var expectedUnknown: [String: Int] = [:]   // ip_proto → frames
-        if c.known.contains(.teredoBubbleIsAFlow) { expectedUnknown["59"] = rows.filter { $0.proto == "59" }.count }
-        if c.known.contains(.pptpAckOnlyIsAFlow) { expectedUnknown["47"] = rows.filter { $0.ipCount == 1 && $0.proto == "47" }.count }
-        #expect(expectedUnknown.values.allSatisfy { $0 > 0 }, "\(c.file): the known difference has frames to show it")
-        var seenUnknown: [String: Int] = [:]
-        for o in unknown { seenUnknown["\(o["ip_proto"] ?? "-")", default: 0] += (o["orig_pkts"] as? Int ?? 0) + (o["resp_pkts"] as? Int ?? 0) }
-        #expect(seenUnknown == expectedUnknown, "\(c.file): unknown_transport records \(seenUnknown), expected \(expectedUnknown)")
-        #expect(otherRecords.count == unknown.count + otherRecords.filter { $0["proto"] as? String == "icmp" }.count)
+        #expect(otherRecords.allSatisfy { $0["proto"] as? String == "icmp" },
+                "\(c.file): \(otherRecords.map { "\($0["proto"] ?? "-") \($0["ip_proto"] ?? "-")" })")
 
         // IP tunnels: their uids as tunnel.log names them.
         let tunnelLog = try await Sockeye.run(["analyze", "--format", "zeek-tunnel", "-q", path])
@@ -336,32 +297,6 @@ struct EncapFixtureCLITests {
             let first = try #require(firstRow[k])
             let packets = recs.map { ($0["orig_pkts"] as? Int ?? 0) + ($0["resp_pkts"] as? Int ?? 0) }
             #expect(packets.reduce(0, +) == conv.total, "\(c.file) \(k): sockeye \(packets), tshark \(conv.total)")
-            if c.known.contains(.gtpSplitByTEID) {
-                // Known difference: one record per direction (TEID), each holding that direction's
-                // frames as tshark counts them, as an originator-only flow.
-                #expect(recs.count == 2, "\(c.file) \(k): \(recs.count) records")
-                let ends = k.split(separator: " ")[1].split(separator: "|").map(String.init)
-                let b = ends.first { $0 != conv.a } ?? conv.a
-                let ids = rows.filter { $0.transport != nil && TunnelFlowCLITests.key($0.transport!, "\($0.src!)/\($0.sport!)", "\($0.dst!)/\($0.dport!)") == k }
-                var matched: Set<String> = []
-                for (end, count) in [(conv.a, conv.aToB), (b, conv.bToA)] {
-                    // The record holding only the frames `end` sent (as originator, or as
-                    // responder after a role flip).
-                    let r = try #require(recs.first { r in
-                        let orig = "\(r["id.orig_h"]!)/\(r["id.orig_p"]!)", resp = "\(r["id.resp_h"]!)/\(r["id.resp_p"]!)"
-                        let (o, p) = (r["orig_pkts"] as? Int ?? -1, r["resp_pkts"] as? Int ?? -1)
-                        return (orig == end && o == count && p == 0) || (resp == end && p == count && o == 0)
-                    }, "\(c.file) \(k): no record of the \(count) frames from \(end)")
-                    matched.insert(r["uid"] as? String ?? "")
-                    let teids = Set(ids.filter { "\($0.src!)/\($0.sport!)" == end }.compactMap(\.tunnelID))
-                    #expect(teids.count == 1 && (r["tunnel"] as? [String: Any])?["id"] as? Int == teids.first.map(Int.init), "\(c.file) \(k) from \(end): \(teids)")
-                }
-                #expect(matched.count == 2)
-                if let p = plainByPorts[Self.portKey(recs[0])] {
-                    #expect(recs.allSatisfy { $0["conn_state"] as? String != p["conn_state"] as? String }, "the split changes the analysis")
-                }
-                continue
-            }
             #expect(recs.count == 1, "\(c.file) \(k): \(recs.count) records")
             let o = recs[0]
             // 2. the tunnel object (the first frame's delivery datagram) and tunnel_parents.
