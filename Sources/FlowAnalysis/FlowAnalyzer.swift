@@ -568,7 +568,21 @@ public final class FlowAnalyzer {
         if unreachable && aboutOriginator && f.kind == .tcp {
             let t = table.tcp(f.side).pointee
             let o = f.origIsA ? t.hsA : t.hsB
-            if o.synCount > 0 && (quote.tcpSequenceNumber ?? o.synISN) == o.synISN { note.refusesHandshake = true }
+            if o.synCount > 0 && (quote.tcpSequenceNumber ?? o.synISN) == o.synISN && !note.refusesHandshake {
+                note.refusesHandshake = true
+                let r = f.origIsA ? t.hsB : t.hsA
+                if r.synAckCount == 0, let onEvent = onEventStorage.pointee {
+                    let (orig, resp) = f.endpoints
+                    var e = FlowEvent(kind: .rejectedByICMP, time: time,
+                                      uid: FlowUID.make(key: f.key, startTime: f.startTime, reuseIndex: f.reuseIndex,
+                                                        context: contexts.context(f.key.contextID)),
+                                      originator: orig, responder: resp)
+                    e.icmpType = icmp.type
+                    e.icmpCode = icmp.code
+                    e.icmpFrom = from
+                    onEvent(e)
+                }
+            }
         }
         icmpErrorNotes[i] = note
     }

@@ -9,6 +9,10 @@ public struct FlowEvent: Sendable {
         case opened
         /// The responder answered the SYN with a RST.
         case rejected
+        /// An ICMP destination unreachable quoted the originator's SYN before any SYN-ACK: a
+        /// router or firewall refused the connection (`HandshakeReport.rejectedByICMP` if no
+        /// SYN-ACK follows).
+        case rejectedByICMP = "rejected_by_icmp"
     }
 
     public var kind: Kind
@@ -21,6 +25,10 @@ public struct FlowEvent: Sendable {
     public var synToSynAck: Double?
     /// SYN-ACK → ACK seconds, for `opened`.
     public var synAckToAck: Double?
+    /// The ICMP error's type and code and its sender, for `rejectedByICMP`.
+    public var icmpType: UInt8? = nil
+    public var icmpCode: UInt8? = nil
+    public var icmpFrom: IPAddress? = nil
 
     public init(kind: Kind, time: Int64, uid: String, originator: Endpoint, responder: Endpoint,
                 synToSynAck: Double? = nil, synAckToAck: Double? = nil) {

@@ -7,7 +7,7 @@ import PacketCodec
 ///
 /// ```swift
 /// let events = FlowEventWriter(format: .json, output: out)
-/// events.event(flowEvent)      // FlowEvent .opened / .rejected
+/// events.event(flowEvent)      // FlowEvent .opened / .rejected / .rejectedByICMP
 /// events.closed(record)        // a flow ended; closeReason .endOfInput: still open at exit
 /// ```
 ///
@@ -20,8 +20,9 @@ import PacketCodec
 ///
 /// (`expired` instead of `closed` for non-TCP flows; endpoints are `a.b.c.d:port` or
 /// `[v6]:port`; flows still open at the end of input get no text line.) JSON events are objects
-/// with `"event"` first: `opened`/`rejected` carry the 5-tuple, `community_id` and
-/// `local_orig`/`local_resp` (as the writer's ``ConnFieldOptions`` say) and handshake intervals;
+/// with `"event"` first: `opened`/`rejected`/`rejected_by_icmp` carry the 5-tuple,
+/// `community_id` and `local_orig`/`local_resp` (as the writer's ``ConnFieldOptions`` say),
+/// handshake intervals, and for `rejected_by_icmp` `icmp_type`, `icmp_code`, `icmp_from_h`;
 /// `closed`/`open_at_exit` carry the whole record exactly as ``FlowJSONWriter`` writes it
 /// (from ``ConnSchema``), after the `"event"` key.
 public final class FlowEventWriter {
@@ -37,17 +38,27 @@ public final class FlowEventWriter {
         self.options = options
     }
 
-    /// A handshake completed (`opened`) or was refused (`rejected`).
+    /// A handshake completed (`opened`) or was refused (`rejected` by a RST, `rejected_by_icmp`
+    /// by an ICMP destination unreachable; text `icmp-rej`).
     public func event(_ e: FlowEvent) {
         let o = output
         switch format {
         case .text:
             o.append(timeOfDay: e.time)
-            o.append(e.kind == .opened ? " opened   " : " rejected ")
+            switch e.kind {
+            case .opened: o.append(" opened   ")
+            case .rejected: o.append(" rejected ")
+            case .rejectedByICMP: o.append(" icmp-rej ")
+            }
             o.append(e.uid); o.append("  tcp  ")
             endpoints(e.originator, e.responder)
             if let rtt = e.synToSynAck {
                 o.append("  SYN→SYN-ACK "); o.append(double: rtt * 1000, fractionDigits: 3); o.append(" ms")
+            }
+            if let type = e.icmpType, let code = e.icmpCode {
+                o.append("  ICMP"); o.append(e.originator.address.isIPv4 ? "" : "v6")
+                o.append(" "); o.append(int: type); o.append("/"); o.append(int: code)
+                if let from = e.icmpFrom { o.append(" from "); o.append(address: from) }
             }
             o.append(byte: UInt8(ascii: "\n"))
         case .json:
@@ -66,6 +77,9 @@ public final class FlowEventWriter {
             if let id = options.communityID { o.append(",\"community_id\":"); o.appendJSONString(id.hash(e)) }
             if let rtt = e.synToSynAck { o.append(",\"syn_to_synack\":"); o.append(double: rtt, fractionDigits: 6) }
             if let d = e.synAckToAck { o.append(",\"synack_to_ack\":"); o.append(double: d, fractionDigits: 6) }
+            if let type = e.icmpType { o.append(",\"icmp_type\":"); o.append(int: type) }
+            if let code = e.icmpCode { o.append(",\"icmp_code\":"); o.append(int: code) }
+            if let from = e.icmpFrom { o.append(",\"icmp_from_h\":\""); o.append(address: from); o.append("\"") }
             o.append("}\n")
         }
         o.flush()

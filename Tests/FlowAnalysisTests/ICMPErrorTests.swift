@@ -144,6 +144,39 @@ struct ICMPErrorTests {
         #expect(r.icmpErrors?.count == 1 && r.icmpErrors?.aboutOriginator == false)
     }
 
+    @Test("live: one rejected_by_icmp event at the first refusing error, none for time exceeded or after a SYN-ACK")
+    func liveEvents() throws {
+        func events(_ t: Trace) -> [FlowEvent] {
+            var events: [FlowEvent] = []
+            let analyzer = FlowAnalyzer { _ in }
+            analyzer.onEvent = { events.append($0) }
+            let decoder = PacketDecoder()
+            for f in t.frames {
+                f.bytes.withUnsafeBytes { raw in analyzer.process(decoder.decode(raw, linkType: .rawIP), time: f.time, bytes: raw) }
+            }
+            analyzer.finish()
+            return events
+        }
+        var t = Trace()
+        t.tcp(true, [.syn], seq: 1000, at: 0)
+        let syn = t.lastFrame
+        t.icmpError(from: Trace.router, to: Host.client.address, type: 11, code: 0, quoting: syn, at: 0.01)
+        t.icmpError(from: Trace.router, to: Host.client.address, type: 3, code: 13, quoting: syn, at: 0.02)
+        t.tcp(true, [.syn], seq: 1000, at: 1)
+        t.icmpError(from: Trace.router, to: Host.client.address, type: 3, code: 13, quoting: syn, at: 1.01)
+        let e = events(t)
+        try #require(e.count == 1)
+        #expect(e[0].kind == .rejectedByICMP && e[0].time == Trace.ns(0.02) && e[0].icmpType == 3 && e[0].icmpCode == 13)
+        #expect(e[0].icmpFrom == Trace.router && e[0].originator.address == Host.client.address && e[0].responder.port == 80)
+
+        var u = Trace()
+        u.tcp(true, [.syn], seq: 1000, at: 0)
+        let syn2 = u.lastFrame
+        u.tcp(false, [.syn, .ack], seq: 5000, ack: 1001, at: 0.01)
+        u.icmpError(from: Trace.router, to: Host.client.address, type: 3, code: 1, quoting: syn2, at: 0.02)
+        #expect(!events(u).contains { $0.kind == .rejectedByICMP })
+    }
+
     @Test("an error only names a flow in its own VLAN/tunnel context")
     func context() throws {
         let c = (TunnelFlowTests.inner.0, TunnelFlowTests.inner.1), s = (TunnelFlowTests.inner.2, TunnelFlowTests.inner.3)

@@ -27,6 +27,19 @@ import PacketCodec
                 + "22:13:20.000116 rejected Cx  tcp  10.0.0.1:51514 → 10.0.0.2:80\n")
     }
 
+    @Test("rejected_by_icmp: text and JSON carry the ICMP type, code and sender")
+    func rejectedByICMP() throws {
+        var e = FlowEvent(kind: .rejectedByICMP, time: Samples.t0, uid: "Cy", originator: Self.v4.0, responder: Self.v4.1)
+        e.icmpType = 3
+        e.icmpCode = 13
+        e.icmpFrom = IPAddress("10.0.0.254")
+        let text = render(.text) { $0.event(e) }
+        #expect(text == "22:13:20.000116 icmp-rej Cy  tcp  10.0.0.1:51514 → 10.0.0.2:80  ICMP 3/13 from 10.0.0.254\n")
+        let json = render(.json) { $0.event(e) }
+        #expect(json.hasPrefix("{\"event\":\"rejected_by_icmp\",\"ts\":"))
+        #expect(json.hasSuffix(",\"icmp_type\":3,\"icmp_code\":13,\"icmp_from_h\":\"10.0.0.254\"}\n"), "\(json)")
+    }
+
     @Test func textIPv6EndpointsAreBracketed() {
         var r = Samples.tcpConnection()
         r.originator = Self.v6.0; r.responder = Self.v6.1
