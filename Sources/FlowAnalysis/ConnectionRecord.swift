@@ -53,6 +53,11 @@ public struct ConnectionRecord: Sendable {
     /// record of its own, or a GRE, ERSPAN or IP-in-IP tunnel, whose uid only tunnel.log
     /// (`FlowAnalyzer.onTunnel`) names.
     public var tunnelParents: [String] = []
+    /// Link-layer (MAC) addresses of the originator and responder from the outermost Ethernet
+    /// header of the flow's first packet (Zeek's `orig_l2_addr`/`resp_l2_addr`,
+    /// policy/protocols/conn/mac-logging); nil on other link types.
+    public var originatorL2Address: MACAddress? = nil
+    public var responderL2Address: MACAddress? = nil
     /// ICMP/ICMPv6 error messages that quoted a packet of this flow; nil when none did.
     public var icmpErrors: ICMPErrorReport? = nil
 

@@ -34,6 +34,13 @@ public final class FlowAnalyzer {
     /// IP fragment reassembly (a rare path: plain stored properties).
     private var fragments: FragmentReassembler
     private let fragmentDecoder: PacketDecoder
+    /// The packet being processed (its outermost Ethernet names a new flow's link-layer
+    /// addresses); one store per packet.
+    private let currentPacket: UnsafeMutablePointer<UnsafePointer<DecodedPacket>?>
+    /// Link-layer addresses of each slot's flow, physical sides A and B (two words per slot,
+    /// bit 63 of A's: present), written at creation (Zeek's `Connection` takes `l2_src`/`l2_dst`
+    /// of the first packet; a role flip swaps them, which the side mapping does here).
+    private var l2Addresses: [UInt64] = []
     /// ICMP errors attached to flows, by slot (a rare path: a plain stored property; emptied
     /// as each flow's record is written).
     private var icmpErrorNotes: [Int32: ICMPErrorNote] = [:]
@@ -101,6 +108,8 @@ public final class FlowAnalyzer {
         registryStorage.initialize(to: TunnelRegistry())
         onTunnelStorage = .allocate(capacity: 1)
         onTunnelStorage.initialize(to: nil)
+        currentPacket = .allocate(capacity: 1)
+        currentPacket.initialize(to: nil)
     }
 
     deinit {
@@ -124,6 +133,7 @@ public final class FlowAnalyzer {
         registryStorage.deallocate()
         onTunnelStorage.deinitialize(count: 1)
         onTunnelStorage.deallocate()
+        currentPacket.deallocate()
     }
 
     /// Called when a TCP handshake completes or is rejected, as the packet that does it is
@@ -160,6 +170,8 @@ public final class FlowAnalyzer {
     /// Feeds one packet read in place (no copy of the `DecodedPacket`, which is several
     /// hundred bytes): for callers that keep decoded packets in their own storage.
     public func process(packetAt packet: UnsafePointer<DecodedPacket>, time: Int64, bytes: UnsafeRawBufferPointer) {
+        currentPacket.pointee = packet
+        defer { currentPacket.pointee = nil }
         summary.packets &+= 1
         summary.bytes &+= UInt64(packet.pointee.wireLength)
         if summary.firstTime == nil { summary.firstTime = time }
@@ -371,6 +383,7 @@ public final class FlowAnalyzer {
         state.reuseIndex = uidGuard.distinctReuseIndex(key: state.key, startTime: state.startTime,
                                                        proposed: state.reuseIndex)
         let i = table.insert(state)
+        noteL2Addresses(i, senderIsA: state.origIsA)
         if configuration.keepEvents {
             while events.count <= Int(i) { events.append([]) }
             events[Int(i)].removeAll(keepingCapacity: false)
@@ -378,6 +391,22 @@ public final class FlowAnalyzer {
         summary.flows &+= 1
         summary.maxConcurrentFlows = max(summary.maxConcurrentFlows, UInt64(table.count))
         return i
+    }
+
+    /// The new flow in slot `i` takes the current packet's outermost Ethernet addresses: the
+    /// source for the sending side, the destination for the other.
+    private func noteL2Addresses(_ i: Int32, senderIsA: Bool) {
+        let k = Int(i) &* 2
+        guard let eth = currentPacket.pointee?.pointee.ethernet else {
+            if k + 1 < l2Addresses.count { l2Addresses[k] = 0 }
+            return
+        }
+        if k + 1 >= l2Addresses.count {
+            l2Addresses.append(contentsOf: repeatElement(0, count: max(k + 2, 2 * l2Addresses.count) - l2Addresses.count))
+        }
+        let (a, b) = senderIsA ? (eth.source, eth.destination) : (eth.destination, eth.source)
+        l2Addresses[k] = a.value | 1 << 63
+        l2Addresses[k + 1] = b.value
     }
 
     @inline(__always)
@@ -813,6 +842,12 @@ public final class FlowAnalyzer {
                 onTunnelStorage.pointee?(TunnelEvent(action: .close, time: summary.lastTime ?? f.lastTime, uid: t.uid,
                                                      originator: t.originator, responder: t.responder, type: t.type))
             }
+        }
+        let k = Int(i) &* 2
+        if k + 1 < l2Addresses.count, l2Addresses[k] >> 63 != 0 {
+            let a = MACAddress(l2Addresses[k]), b = MACAddress(l2Addresses[k + 1])
+            (record.originatorL2Address, record.responderL2Address) = f.origIsA ? (a, b) : (b, a)
+            l2Addresses[k] = 0
         }
         if !icmpErrorNotes.isEmpty, let note = icmpErrorNotes.removeValue(forKey: i) {
             record.icmpErrors = note.report

@@ -247,6 +247,9 @@ public enum ConnSchema {
         // writes them only with that script loaded).
         ext(.root, "vlan", .count) { r, _ in count(r.vlan) },
         ext(.root, "inner_vlan", .count) { r, _ in count(r.innerVLAN) },
+        // policy/protocols/conn/mac-logging (a `string`, lower-case colon-separated).
+        ext(.root, "orig_l2_addr", .string) { r, _ in string(r.originatorL2Address?.description) },
+        ext(.root, "resp_l2_addr", .string) { r, _ in string(r.responderL2Address?.description) },
 
         ext(.tunnel, "type", .enum) { r, _ in string(r.tunnel?.type.description) },
         ext(.tunnel, "depth", .count) { r, _ in count(r.tunnel?.depth) },
@@ -348,6 +351,7 @@ public enum ConnSchema {
         ("close_reason", "close_reason"),
         ("vlan", "vlan"), ("inner_vlan", "inner_vlan"), ("tunnel_type", "tunnel.type"), ("tunnel_id", "tunnel.id"),
         ("icmp_errors", "icmp_errors.count"), ("rejected_by_icmp", "handshake.rejected_by_icmp"),
+        ("orig_l2_addr", "orig_l2_addr"), ("resp_l2_addr", "resp_l2_addr"),
     ]
 
     /// The CSV columns with the default options (``ConnFieldOptions/default``).
