@@ -40,7 +40,11 @@ public final class FlowAnalyzer {
     /// Link-layer addresses of each slot's flow, physical sides A and B (two words per slot,
     /// bit 63 of A's: present), written at creation (Zeek's `Connection` takes `l2_src`/`l2_dst`
     /// of the first packet; a role flip swaps them, which the side mapping does here).
-    private var l2Addresses: [UInt64] = []
+    private let l2Storage: UnsafeMutablePointer<[UInt64]>
+    private var l2Addresses: [UInt64] {
+        @inline(__always) unsafeAddress { UnsafePointer(l2Storage) }
+        @inline(__always) unsafeMutableAddress { l2Storage }
+    }
     /// ICMP errors attached to flows, by slot (a rare path: a plain stored property; emptied
     /// as each flow's record is written).
     private var icmpErrorNotes: [Int32: ICMPErrorNote] = [:]
@@ -110,6 +114,8 @@ public final class FlowAnalyzer {
         onTunnelStorage.initialize(to: nil)
         currentPacket = .allocate(capacity: 1)
         currentPacket.initialize(to: nil)
+        l2Storage = .allocate(capacity: 1)
+        l2Storage.initialize(to: [])
     }
 
     deinit {
@@ -134,6 +140,8 @@ public final class FlowAnalyzer {
         onTunnelStorage.deinitialize(count: 1)
         onTunnelStorage.deallocate()
         currentPacket.deallocate()
+        l2Storage.deinitialize(count: 1)
+        l2Storage.deallocate()
     }
 
     /// Called when a TCP handshake completes or is rejected, as the packet that does it is

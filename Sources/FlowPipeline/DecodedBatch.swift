@@ -66,7 +66,7 @@ struct BatchWriter {
         let e = batch.entries + count
         decoder.decode(bytes, linkType: linkType, wireLength: wireLength, into: &e.pointee.packet)
         let keep = payload.bytesKept(of: bytes.count, payloadOffset: e.pointee.packet.payloadOffset,
-                                     keepWhole: e.pointee.packet.isFragment || e.pointee.packet.icmp != nil)
+                                     keepWhole: e.pointee.packet.isFragment || e.pointee.packet.quotesDatagram)
         if keep > 0 {
             UnsafeMutableRawBufferPointer(rebasing: batch.slab[used..<(used + keep)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<keep]))

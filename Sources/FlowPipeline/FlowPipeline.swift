@@ -31,13 +31,12 @@ public enum PayloadPolicy: Sendable, Hashable {
 
     /// What `FlowAnalyzer` reads: the headers plus an ICMP header's type and code, which sit in
     /// the first bytes after the IP header, and the whole of every IP fragment (it reassembles
-    /// them) and of every ICMP message (an error's quoted datagram names the flow it is
-    /// about). A feature that reads payload (service identification) must widen this.
+    /// them) and of every ICMP error (its quoted datagram names the flow it is about). A feature that reads payload (service identification) must widen this.
     public static let analyzer = PayloadPolicy.headers(plus: 8)
 
     /// Bytes of a `count`-byte frame kept, given where its (transport) payload starts. A frame
-    /// the analyzer reads whole (`keepWhole`: an IP fragment, for reassembly; an ICMP message,
-    /// for an error's quote; both rare) is kept whole under every policy.
+    /// the analyzer reads whole (`keepWhole`: an IP fragment, for reassembly; an ICMP error,
+    /// for its quote; both rare) is kept whole under every policy.
     @inlinable @inline(__always)
     public func bytesKept(of count: Int, payloadOffset: Int, keepWhole: Bool = false) -> Int {
         switch self {

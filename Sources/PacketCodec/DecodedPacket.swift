@@ -25,6 +25,10 @@ public struct DecodedPacket: Sendable, BitwiseCopyable {
     public var udp: UDPHeader? = nil
     /// ICMP or ICMPv6 header (IP protocol 1 or 58), first fragment only; see `ICMPHeader`.
     public var icmp: ICMPHeader? = nil
+    /// The flat datagram is an ICMP/ICMPv6 error message quoting the offending datagram
+    /// (`icmp.quotedDatagram(in:)`): a reader that keeps only headers must keep this frame
+    /// whole. A plain stored flag, so that test is one byte load on every packet.
+    public var quotesDatagram = false
 
     /// Offset of the transport payload in the frame (or of the IP payload when no transport
     /// header was decoded) and its length by the headers' length fields.

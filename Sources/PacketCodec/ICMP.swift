@@ -248,6 +248,7 @@ extension PacketDecoder {
             icmp.checksumStatus = total == 0xffff ? .good : .bad
         }
         p.icmp = icmp
+        p.quotesDatagram = icmp.quotedOffset != nil
         p.layers.append(v6 ? .icmpv6 : .icmp, offset: o, length: ICMPHeader.length)
     }
 }

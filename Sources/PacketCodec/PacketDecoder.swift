@@ -194,6 +194,7 @@ public struct PacketDecoder: Sendable {
         p.tcp = nil
         p.udp = nil
         p.icmp = nil
+        p.quotesDatagram = false
         c.pendingTunnel = .none
         c.pendingID = nil
         return true

@@ -41,6 +41,9 @@ public enum ConnValue {
     /// A `string` or `enum` value; escaped by each encoder.
     case string(String)
     case addr(IPAddress)
+    /// A link-layer address, written as a `string` (lower-case, colon-separated) without
+    /// making a `String`.
+    case mac(MACAddress)
     /// A Zeek `set[string]` (never empty: an empty set is `unset`, as Zeek leaves an
     /// `&optional` set field unset).
     case strings([String])
@@ -248,8 +251,8 @@ public enum ConnSchema {
         ext(.root, "vlan", .count) { r, _ in count(r.vlan) },
         ext(.root, "inner_vlan", .count) { r, _ in count(r.innerVLAN) },
         // policy/protocols/conn/mac-logging (a `string`, lower-case colon-separated).
-        ext(.root, "orig_l2_addr", .string) { r, _ in string(r.originatorL2Address?.description) },
-        ext(.root, "resp_l2_addr", .string) { r, _ in string(r.responderL2Address?.description) },
+        ext(.root, "orig_l2_addr", .string) { r, _ in r.originatorL2Address.map { .mac($0) } ?? .unset },
+        ext(.root, "resp_l2_addr", .string) { r, _ in r.responderL2Address.map { .mac($0) } ?? .unset },
 
         ext(.tunnel, "type", .enum) { r, _ in string(r.tunnel?.type.description) },
         ext(.tunnel, "depth", .count) { r, _ in count(r.tunnel?.depth) },

@@ -87,6 +87,8 @@ enum ConnJSONEncoder {
         case .string(let s): o.appendJSONString(s)
         case .addr(let a):
             o.append(byte: UInt8(ascii: "\"")); o.append(address: a); o.append(byte: UInt8(ascii: "\""))
+        case .mac(let m):
+            o.append(byte: UInt8(ascii: "\"")); o.append(mac: m); o.append(byte: UInt8(ascii: "\""))
         case .strings(let list):
             o.append(byte: UInt8(ascii: "["))
             for (i, s) in list.enumerated() {
@@ -123,6 +125,7 @@ enum ConnZeekEncoder {
         case .bool(let b): o.append(byte: b ? UInt8(ascii: "T") : UInt8(ascii: "F"))
         case .string(let s): string(s, o)
         case .addr(let a): o.append(address: a)
+        case .mac(let m): o.append(mac: m)
         case .strings(let list):
             // Zeek's set separator is `,` (`#set_separator`); the elements are uids (base62).
             for (i, s) in list.enumerated() {
@@ -174,6 +177,7 @@ enum ConnCSVEncoder {
         case .bool(let b): o.append(b ? "true" : "false")
         case .string(let s): field(s, o)
         case .addr(let a): o.append(address: a)
+        case .mac(let m): o.append(mac: m)
         case .strings(let list): field(list.joined(separator: ","), o)
         }
     }

@@ -150,10 +150,25 @@ public final class OutputBuffer {
 
     /// Lower-case colon-separated MAC address.
     public func append(mac m: MACAddress) {
-        for i in (0..<6).reversed() {
-            appendHexByte(UInt8(truncatingIfNeeded: m.value >> (UInt64(i) * 8)))
-            if i > 0 { put(UInt8(ascii: ":")) }
+        // 17 bytes written in place: two hex digits per byte, ':' between.
+        let p = reserve(17)
+        @inline(__always) func hex(_ v: UInt64) -> UInt8 {
+            let d = UInt8(truncatingIfNeeded: v & 0xf)
+            return d < 10 ? UInt8(ascii: "0") &+ d : UInt8(ascii: "a") &- 10 &+ d
         }
+        var i = 0
+        var shift: UInt64 = 40
+        while true {
+            let byte = m.value >> shift
+            p[i] = hex(byte >> 4)
+            p[i &+ 1] = hex(byte)
+            if shift == 0 { break }
+            p[i &+ 2] = UInt8(ascii: ":")
+            i &+= 3
+            shift &-= 8
+        }
+        storage.pointee.count &+= 17
+        flushIfNeeded()
     }
 
     /// Decimal integer without going through `String`.
