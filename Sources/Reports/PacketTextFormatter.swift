@@ -47,15 +47,12 @@ public final class PacketTextFormatter {
             // tcpdump prints the SLL2 interface and direction even without -e.
             writeInterface(sll, out)
         }
-        if let ip = p.ipv4 {
-            if prefixed { out.append("IP ") }
-            if options.verbose == 0 || writeVerboseIPv4(ip, f, out) {
-                writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, f, out)
-            }
-        } else if let ip = p.ipv6 {
-            if prefixed { out.append("IP6 ") }
-            if options.verbose > 0 { writeVerboseIPv6(ip, out) }
-            writeEndpoints(ip.source, ip.destination, p, b, f, out)
+        if Self.isEncapsulated(p) {
+            // Tunnels, MPLS, PPPoE: delivery headers first, then the inner packet, as tcpdump
+            // (PacketTextFormatter+Tunnels.swift).
+            writeEncapsulated(p, f, b, out, prefixed: prefixed)
+        } else if p.hasIP {
+            writeFlatIP(p, f, b, out, prefixed: prefixed)
         } else if let o = p.networkOffset, p.etherType == EtherType.arp {
             if prefixed { out.append("ARP, ") }
             writeARP(f, o, length: p.wireLength - o, out)
@@ -160,9 +157,9 @@ public final class PacketTextFormatter {
         return false
     }
 
-    private func writeEtherType(_ t: UInt16, _ out: OutputBuffer) {
+    func writeEtherType(_ t: UInt16, _ out: OutputBuffer) {
         out.append("ethertype ")
-        if let name = EtherType.name(t) { out.append(name) } else { out.append("Unknown") }
+        if let name = Self.tcpdumpEtherTypeName(t) { out.append(name) } else { out.append("Unknown") }
         out.append(" (0x"); appendHex16(t, out); out.append(")")
     }
 
@@ -182,7 +179,7 @@ public final class PacketTextFormatter {
         out.append(" ")
     }
 
-    private func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer,
+    func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer,
                                 _ f: FrameBytes, _ out: OutputBuffer) {
         if let tcp = p.tcp {
             out.append(address: src); out.append("."); out.append(int: tcp.sourcePort)
