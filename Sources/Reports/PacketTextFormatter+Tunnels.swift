@@ -41,6 +41,23 @@ extension PacketTextFormatter {
         return found
     }
 
+    /// Offset of the outermost network header (the first layer after the link header and its
+    /// VLAN tags): where -x/-X dumps start, as tcpdump's do. `networkOffset` may name an inner
+    /// header once a tunnel was entered.
+    static func outermostNetworkOffset(_ p: DecodedPacket) -> Int? {
+        var result: Int? = nil
+        var first = true
+        p.layers.forEachRaw { kind, offset in
+            defer { first = false }
+            switch LayerKind(rawValue: kind) {
+            case .ethernet?, .linuxSLL?, .linuxSLL2?, .loopback?: return first
+            case .vlan?: return true
+            default: result = offset; return false
+            }
+        }
+        return result
+    }
+
     /// The network part of an encapsulated frame, from the first layer after the outermost link
     /// header and its VLAN tags.
     func writeEncapsulated(_ p: DecodedPacket, _ f: FrameBytes, _ b: UnsafeRawBufferPointer,
