@@ -18,8 +18,9 @@ import PacketCodec
 /// delivery header is read here from the frame (through `FrameBytes`, so nothing traps); the
 /// innermost IP datagram, which the flat slots describe, is printed by the same code as a plain
 /// packet. Like tcpdump, only the tunnels tcpdump's UDP printer recognises by port are shown
-/// inside: VXLAN on 4789, Geneve to 6081, VXLAN-GPE on 4790, MPLS on 6635. A GTP-U or Teredo
-/// packet (and VXLAN on Linux's 8472, GRE-in-UDP) prints as its delivery line,
+/// inside: VXLAN on 4789, Geneve to 6081, VXLAN-GPE on 4790, MPLS on 6635, and VXLAN on Linux's
+/// 8472 as tcpdump's OTV (Cisco's overlay, same layout). A GTP-U, Teredo or GRE-in-UDP packet
+/// prints as its delivery line,
 /// `…: UDP, length N`, as in tcpdump. PPP control protocols (LCP, IPCP, …), ERSPAN and an MPLS
 /// payload that is neither IPv4 nor IPv6 end the line after the header tcpdump prints before them.
 /// Nothing here allocates: headers are read from the frame and written straight to `out`.
@@ -240,13 +241,14 @@ extension PacketTextFormatter {
         let next = k < p.layers.count ? p.layers[k].kind : nil
         func either(_ port: UInt16) -> Bool { sport == port || dport == port }
         switch next {
+        case .vxlan? where either(8472): writeOTV(k, length: length, p, f, b, out, prefixed: prefixed); return
         case .vxlan? where either(4789): writeVXLAN(k, length: length, p, f, b, out, prefixed: prefixed); return
         case .geneve? where dport == 6081: writeGeneve(k, length: length, p, f, b, out, prefixed: prefixed); return
         case .vxlanGPE? where either(4790): writeVXLANGPE(k, length: length, p, f, b, out, prefixed: prefixed); return
         case .mpls? where either(6635): writeMPLS(k, length: length, p, f, b, out, prefixed: prefixed); return
         default: break
         }
-        // GTP-U, Teredo, GRE-in-UDP, VXLAN on 8472: tcpdump prints the datagram as plain UDP.
+        // GTP-U, Teredo, GRE-in-UDP: tcpdump prints the datagram as plain UDP.
         out.append("UDP, length "); out.append(int: length)
     }
 
@@ -263,6 +265,19 @@ extension PacketTextFormatter {
         } else {
             writeLayer(k + 1, length: length - VXLANHeader.length, p, f, b, out, prefixed: prefixed)
         }
+    }
+
+    /// print-otv.c (UDP 8472, where Linux puts VXLAN): `OTV, flags [I] (0x08), overlay 5,
+    /// instance 0`, a newline, then the inner frame (the VNI's bytes read as OTV's fields).
+    private func writeOTV(_ k: Int, length: Int, _ p: DecodedPacket, _ f: FrameBytes, _ b: UnsafeRawBufferPointer,
+                          _ out: OutputBuffer, prefixed: Bool) {
+        let o = p.layers[k].offset
+        guard let flags = f.u8(o), let w1 = f.u32(o), let w2 = f.u32(o + 4) else { out.append("OTV [|otv]"); return }
+        out.append("OTV, flags ["); out.append(flags & 0x08 != 0 ? "I" : ".")
+        out.append("] (0x"); out.appendHexByte(flags); out.append("), overlay "); out.append(int: w1 & 0xffffff)
+        out.append(", instance "); out.append(int: w2 >> 8)
+        out.append("\n")
+        writeLayer(k + 1, length: length - VXLANHeader.length, p, f, b, out, prefixed: prefixed)
     }
 
     /// print-vxlan-gpe.c: `VXLAN-GPE, flags [IP], vni 7: ` then the next protocol's packet.

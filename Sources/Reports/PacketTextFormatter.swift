@@ -216,7 +216,7 @@ public final class PacketTextFormatter {
             let length = p.isFragment && udp.length >= 8 ? Int(udp.length) - UDPHeader.length : udp.payloadLength
             out.append("UDP, length "); out.append(int: length)
             writeChecksum("udp", udp.checksumStatus, udp.checksum, out)
-        } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), p.defects.isEmpty,
+        } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), Self.noDefectsAboveControl(p),
                   let (o, length) = upperLayer(p), let proto = p.ipProtocol,
                   proto == IPProtocol.icmp || proto == IPProtocol.icmpv6 || (proto == 2 && p.ipv4 != nil) {
             out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
@@ -241,6 +241,14 @@ public final class PacketTextFormatter {
             out.append("proto "); out.append(int: p.ipProtocol ?? 0)
             out.append(", length "); out.append(int: p.payloadLength)
         }
+    }
+
+    /// No defect stops the ICMP/ICMPv6/IGMP line: none at all, or only a zero UDP checksum over
+    /// IPv6, which (the flat packet having no UDP header) belongs to a tunnel's delivery datagram.
+    static func noDefectsAboveControl(_ p: DecodedPacket) -> Bool {
+        if p.defects.isEmpty { return true }
+        for d in p.defects where d != .udpZeroChecksumIPv6 || p.encapsulation.depth == 0 { return false }
+        return true
     }
 
     private func writeChecksum(_ layer: StaticString, _ status: ChecksumStatus, _ value: UInt16, _ out: OutputBuffer) {

@@ -231,6 +231,39 @@ struct PacketsCommandTests {
         #expect(xa.stdoutLines.last == "\t0x0040:  cab7 0000 0000 0103 030a                 ..........")
     }
 
+    /// Fixtures/encap/vxlan-tcp-udp.pcap spelled out (no tcpdump needed): the delivery datagram
+    /// in tcpdump's VXLAN words, then the inner packet on a line of its own, without a time
+    /// stamp; with -e each line has its own link header and no `IP ` prefix; the -x dump starts at
+    /// the delivery IPv4 header. (Compared with tcpdump above; the corpus in TunnelPacketTextTests.)
+    @Test("a VXLAN packet: delivery line, then the inner packet, as tcpdump prints it")
+    func vxlanSpelledOut() async throws {
+        let file = TestEnvironment.fixture("encap/vxlan-tcp-udp.pcap").path
+        let plain = try await Sockeye.run(["packets", file], environment: Self.utc)
+        #expect(plain.status == 0)
+        #expect(plain.stdoutLines.count == 132, "66 packets, two lines each: \(plain.stdoutLines.count)")
+        #expect(plain.stdoutText.hasPrefix("""
+            06:57:50.479989 IP 192.0.2.2.33272 > 192.0.2.1.4789: VXLAN, flags [I] (0x08), vni 42
+            IP6 :: > ff02::16: HBH ICMP6, multicast listener report v2, 2 group record(s), length 48
+
+            """))
+        #expect(plain.stdoutText.contains("""
+            06:57:52.751584 IP 192.0.2.1.51114 > 192.0.2.2.4789: VXLAN, flags [I] (0x08), vni 42
+            IP 10.42.0.1.32848 > 10.42.0.2.8080: Flags [S], seq 2635154546, win 64860, options [mss 1410,sackOK,TS val 2515324210 ecr 0,nop,wscale 10], length 0
+
+            """))
+        let e = try await Sockeye.run(["packets", "-e", "-c", "1", file], environment: Self.utc)
+        #expect(e.stdoutText == """
+            06:57:50.479989 a6:f3:09:2c:5f:7f > f2:ef:b1:12:47:2f, ethertype IPv4 (0x0800), length 160: 192.0.2.2.33272 > 192.0.2.1.4789: VXLAN, flags [I] (0x08), vni 42
+            8e:c5:95:be:cc:a0 > 33:33:00:00:00:16, ethertype IPv6 (0x86dd), length 110: :: > ff02::16: HBH ICMP6, multicast listener report v2, 2 group record(s), length 48
+
+            """)
+        let x = try await Sockeye.run(["packets", "-x", "-c", "1", file], environment: Self.utc)
+        #expect(x.stdoutLines.dropFirst(2).first == "\t0x0000:  4500 0092 f293 0000 4011 03c4 c000 0202", "\(x.stdoutText)")
+        // One record per packet with -c: the inner line belongs to the first packet.
+        let one = try await Sockeye.run(["packets", "-c", "1", file], environment: Self.utc)
+        #expect(one.stdoutLines == Array(plain.stdoutLines.prefix(2)))
+    }
+
     @Test("ICMP, ICMPv6, IGMP and ARP lines equal tcpdump's, word for word (no excused line)",
           .enabled(if: TestEnvironment.tcpdumpTestsEnabled))
     func controlProtocolsMatchTcpdump() async throws {
