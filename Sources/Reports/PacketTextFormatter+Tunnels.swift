@@ -21,8 +21,10 @@ import PacketCodec
 /// inside: VXLAN on 4789, Geneve to 6081, VXLAN-GPE on 4790, MPLS on 6635, and VXLAN on Linux's
 /// 8472 as tcpdump's OTV (Cisco's overlay, same layout). A GTP-U, Teredo or GRE-in-UDP packet
 /// prints as its delivery line,
-/// `…: UDP, length N`, as in tcpdump. PPP control protocols (LCP, IPCP, …), ERSPAN and an MPLS
-/// payload that is neither IPv4 nor IPv6 end the line after the header tcpdump prints before them.
+/// `…: UDP, length N`, as in tcpdump. PPP's LCP, IPCP, IP6CP and CCP print their header and PAP
+/// its fields, as tcpdump without -v (not the -v option lists); CHAP and other PPP protocols,
+/// ERSPAN and an MPLS payload that is neither IPv4 nor IPv6 end the line after the header tcpdump
+/// prints before them.
 /// Nothing here allocates: headers are read from the frame and written straight to `out`.
 extension PacketTextFormatter {
     /// True when the frame holds more than link → VLAN → IP → transport: a tunnel, MPLS or PPPoE.
@@ -497,6 +499,52 @@ extension PacketTextFormatter {
             }
         case 0xc021, 0x8021, 0x8057, 0x80fd:
             writePPPControl(proto, at: at, length: length, f, out)
+        case 0xc023:
+            writePAP(at: at, length: length, f, out)
+        default: break
+        }
+    }
+
+    /// print-ppp.c `handle_pap` (RFC 1334 §2.2): `PAP, Auth-Req (0x01), id 0, Peer ixia, Name ixia`
+    /// (tcpdump labels the password field `Name`), `PAP, Auth-ACK (0x02), id 0, Msg text`.
+    private func writePAP(at o: Int, length available: Int, _ f: FrameBytes, _ out: OutputBuffer) {
+        guard let code = f.u8(o) else { out.append("PAP [|pap]"); return }
+        out.append("PAP, ")
+        switch code {
+        case 1: out.append("Auth-Req")
+        case 2: out.append("Auth-ACK")
+        case 3: out.append("Auth-NACK")
+        default: out.append("unknown")
+        }
+        out.append(" (0x"); out.appendHexByte(code); out.append(")")
+        guard let id = f.u8(o + 1), let declared = f.u16(o + 2) else { out.append(" [|pap]"); return }
+        out.append(", id "); out.append(int: id)
+        let length = Int(declared)
+        if length > available { out.append(", length "); out.append(int: length); out.append(" > packet size"); return }
+        if length < 4 { out.append(", length "); out.append(int: length); out.append(" < PAP header length"); return }
+        var at = o + 4
+        /// One length-prefixed field (`nd_printjnp`: control characters as `^X`, high bytes `M-x`).
+        func field(_ label: StaticString) -> Bool {
+            guard length - (at - o) >= 1, let n = f.u8(at) else { return false }
+            at += 1
+            guard length - (at - o) >= Int(n), f.has(at, Int(n)) else { return false }
+            out.append(label)
+            for i in at..<(at + Int(n)) {
+                var c = f.b.u8(i)
+                if c >= 0x80 { c &= 0x7f; out.append("M-") }
+                if c < 0x20 || c == 0x7f { c ^= 0x40; out.append("^") }
+                out.append(byte: c)
+            }
+            at += Int(n)
+            return true
+        }
+        switch code {
+        case 1:
+            if length < 6 { out.append(" [|pap]"); return }
+            if field(", Peer ") { _ = field(", Name ") }
+        case 2, 3:
+            if length < 5 { out.append(" [|pap]"); return }
+            _ = field(", Msg ")
         default: break
         }
     }

@@ -9,8 +9,8 @@ enum TcpdumpOnly: String, CaseIterable, Sendable {
     /// DHCPv6, syslog `(invalid)`, SSDP, …) where Sockeye prints `UDP, length N`; with -v also the
     /// HTTP request/response lines it prints tab-indented after `HTTP, length: N`.
     case application
-    /// tcpdump decodes PAP, or with -v the options of LCP/IPCP/IP6CP/CCP on tab-indented lines;
-    /// Sockeye prints the PPP control header only (and nothing for PAP/CHAP).
+    /// tcpdump decodes CHAP, or with -v the options of LCP/IPCP/IP6CP/CCP on tab-indented lines;
+    /// Sockeye prints the PPP control header and PAP's fields only (nothing for CHAP).
     case pppControl
     /// An MPLS payload that is neither IPv4 nor IPv6 (a pseudowire control word): tcpdump dumps it
     /// in hex on tab-indented lines; Sockeye prints the label stack only.
@@ -62,11 +62,11 @@ enum TunnelTextComparison {
             if t.hasPrefix(h), !t.dropFirst(h.count).hasPrefix("UDP, length") { return .application }
             for verdict in ["[udp sum ok] ", "[bad udp cksum "] where t.hasPrefix(h + verdict) { return .application }
         }
-        // PPP authentication (Sockeye ends the line after the GRE/PPP header).
+        // CHAP (Sockeye ends the line after the GRE/PPP header).
         let bareS = s.trimmingCharacters(in: .whitespaces), bareT = t.trimmingCharacters(in: .whitespaces)
         if bareS.isEmpty || bareS.hasSuffix(":"), bareT.hasPrefix(bareS) {
             let rest = bareT.dropFirst(bareS.count).drop { $0 == " " }
-            if rest.hasPrefix("PAP, ") || rest.hasPrefix("CHAP, ") { return .pppControl }
+            if rest.hasPrefix("CHAP, ") { return .pppControl }
         }
         return nil
     }
