@@ -3,6 +3,9 @@ import PacketCodec
 /// `sockeye packets` text output: one line per frame, close to `tcpdump -nn -S`
 /// (tcpdump.1 "TCP Packets"; print-tcp.c), with UTC time of day, absolute sequence numbers,
 /// and Sockeye's additions at the end: checksum problems in brackets and decode defects.
+/// A tunnelled frame prints its delivery datagram first and then the inner packet, as tcpdump
+/// does (a VXLAN or OTV header ends its line and the inner frame follows on the next one):
+/// PacketTextFormatter+Tunnels.swift.
 ///
 /// ```
 /// 22:13:20.000116 IP 10.1.0.7.51514 > 198.18.0.9.80: Flags [S], seq 1694179788, win 65535, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
