@@ -24,7 +24,9 @@ extension PacketTextFormatter {
             // with `[|proto]` and forgets the link-header length: its dump then starts at the
             // first byte (print.c: ndo_ll_hdr_len = 0 on ND_TRUNCATED). Sockeye does the same
             // for the defects that mean "a header ran past the captured bytes".
-            start = Self.cutShort(p) ? 0 : (p.networkOffset ?? f.end)
+            // A tunnelled frame's dump starts at its delivery (outermost) network header.
+            let network = Self.isEncapsulated(p) ? Self.outermostNetworkOffset(p) ?? p.networkOffset : p.networkOffset
+            start = Self.cutShort(p) ? 0 : (network ?? f.end)
         case .hexWithLink, .hexASCIIWithLink: start = 0
         }
         let ascii = options.hexDump == .hexASCII || options.hexDump == .hexASCIIWithLink

@@ -3,6 +3,9 @@ import PacketCodec
 /// `sockeye packets` text output: one line per frame, close to `tcpdump -nn -S`
 /// (tcpdump.1 "TCP Packets"; print-tcp.c), with UTC time of day, absolute sequence numbers,
 /// and Sockeye's additions at the end: checksum problems in brackets and decode defects.
+/// A tunnelled frame prints its delivery datagram first and then the inner packet, as tcpdump
+/// does (a VXLAN or OTV header ends its line and the inner frame follows on the next one):
+/// PacketTextFormatter+Tunnels.swift.
 ///
 /// ```
 /// 22:13:20.000116 IP 10.1.0.7.51514 > 198.18.0.9.80: Flags [S], seq 1694179788, win 65535, options [mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7], length 0
@@ -47,15 +50,12 @@ public final class PacketTextFormatter {
             // tcpdump prints the SLL2 interface and direction even without -e.
             writeInterface(sll, out)
         }
-        if let ip = p.ipv4 {
-            if prefixed { out.append("IP ") }
-            if options.verbose == 0 || writeVerboseIPv4(ip, f, out) {
-                writeEndpoints(ip.sourceAddress, ip.destinationAddress, p, b, f, out)
-            }
-        } else if let ip = p.ipv6 {
-            if prefixed { out.append("IP6 ") }
-            if options.verbose > 0 { writeVerboseIPv6(ip, out) }
-            writeEndpoints(ip.source, ip.destination, p, b, f, out)
+        if Self.isEncapsulated(p) {
+            // Tunnels, MPLS, PPPoE: delivery headers first, then the inner packet, as tcpdump
+            // (PacketTextFormatter+Tunnels.swift).
+            writeEncapsulated(p, f, b, out, prefixed: prefixed)
+        } else if p.hasIP {
+            writeFlatIP(p, f, b, out, prefixed: prefixed)
         } else if let o = p.networkOffset, p.etherType == EtherType.arp {
             if prefixed { out.append("ARP, ") }
             writeARP(f, o, length: p.wireLength - o, out)
@@ -160,9 +160,9 @@ public final class PacketTextFormatter {
         return false
     }
 
-    private func writeEtherType(_ t: UInt16, _ out: OutputBuffer) {
+    func writeEtherType(_ t: UInt16, _ out: OutputBuffer) {
         out.append("ethertype ")
-        if let name = EtherType.name(t) { out.append(name) } else { out.append("Unknown") }
+        if let name = Self.tcpdumpEtherTypeName(t) { out.append(name) } else { out.append("Unknown") }
         out.append(" (0x"); appendHex16(t, out); out.append(")")
     }
 
@@ -182,7 +182,7 @@ public final class PacketTextFormatter {
         out.append(" ")
     }
 
-    private func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer,
+    func writeEndpoints(_ src: IPAddress, _ dst: IPAddress, _ p: DecodedPacket, _ b: UnsafeRawBufferPointer,
                                 _ f: FrameBytes, _ out: OutputBuffer) {
         if let tcp = p.tcp {
             out.append(address: src); out.append("."); out.append(int: tcp.sourcePort)
@@ -219,7 +219,7 @@ public final class PacketTextFormatter {
             let length = p.isFragment && udp.length >= 8 ? Int(udp.length) - UDPHeader.length : udp.payloadLength
             out.append("UDP, length "); out.append(int: length)
             writeChecksum("udp", udp.checksumStatus, udp.checksum, out)
-        } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), p.defects.isEmpty,
+        } else if !p.isFragment || (p.ipv4?.fragmentOffsetUnits == 0 && p.ipv6 == nil), Self.noDefectsAboveControl(p),
                   let (o, length) = upperLayer(p), let proto = p.ipProtocol,
                   proto == IPProtocol.icmp || proto == IPProtocol.icmpv6 || (proto == 2 && p.ipv4 != nil) {
             out.append(address: src); out.append(" > "); out.append(address: dst); out.append(": ")
@@ -244,6 +244,14 @@ public final class PacketTextFormatter {
             out.append("proto "); out.append(int: p.ipProtocol ?? 0)
             out.append(", length "); out.append(int: p.payloadLength)
         }
+    }
+
+    /// No defect stops the ICMP/ICMPv6/IGMP line: none at all, or only a zero UDP checksum over
+    /// IPv6, which (the flat packet having no UDP header) belongs to a tunnel's delivery datagram.
+    static func noDefectsAboveControl(_ p: DecodedPacket) -> Bool {
+        if p.defects.isEmpty { return true }
+        for d in p.defects where d != .udpZeroChecksumIPv6 || p.encapsulation.depth == 0 { return false }
+        return true
     }
 
     private func writeChecksum(_ layer: StaticString, _ status: ChecksumStatus, _ value: UInt16, _ out: OutputBuffer) {

@@ -305,8 +305,15 @@ extension FuzzHarness {
         let text = OutputBuffer(fileDescriptor: nil, chunkSize: 1024)
         PacketTextFormatter().write(frame: frame, timestampNanoseconds: timestamp, packet: p, bytes: b, to: text)
         let t = text.bytes
-        f.check(t.last == 0x0a && t.firstIndex(of: 0x0a) == t.count - 1, "packet text is not one line")
-        f.check(!t.dropLast().contains { $0 < 0x20 || $0 == 0x7f }, "control character in packet text")
+        // One line per packet, as tcpdump: a VXLAN delivery line is followed by the inner packet's
+        // line (so at most one more line per VXLAN header in the stack), and no line is empty.
+        var vxlan = 0
+        p.layers.forEachRaw { kind, _ in if kind == LayerKind.vxlan.rawValue { vxlan += 1 }; return true }
+        let newlines = t.reduce(0) { $0 + ($1 == 0x0a ? 1 : 0) }
+        f.check(t.last == 0x0a && newlines >= 1 && newlines <= 1 + vxlan,
+                "packet text is not one line (+1 per VXLAN header): \(newlines) lines, \(vxlan) VXLAN headers")
+        f.check(t.first != 0x0a && !zip(t, t.dropFirst()).contains { $0 == 0x0a && $1 == 0x0a }, "empty line in packet text")
+        f.check(!t.dropLast().contains { ($0 < 0x20 && $0 != 0x0a) || $0 == 0x7f }, "control character in packet text")
         f.check(String(validating: t, as: UTF8.self) != nil, "packet text is not UTF-8")
     }
     #else

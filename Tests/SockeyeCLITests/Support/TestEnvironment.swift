@@ -83,13 +83,20 @@ enum TestEnvironment {
     /// `reassembly/` is left out of the whole-tree packet suites: `packets` prints each IP fragment
     /// as captured, while tcpdump and tshark (reassembling) dissect the datagram in the last one;
     /// `FragmentReassemblyTests` checks those captures against tshark instead.
-    /// `encap/` is left out too: its packets are tunnelled, and these suites compare the flat
-    /// (innermost) fields with the first (outermost) layer tshark lists, and `packets` text with
-    /// tcpdump, which prints a tunnelled packet on two lines (delivery, then inner) where
-    /// Sockeye prints the inner packet only (a known gap, README "Limits");
+    /// `encap/` is left out too: its packets are tunnelled, and the tshark suites compare the flat
+    /// (innermost) fields with the first (outermost) layer tshark lists;
     /// `EncapsulationConformanceTests` checks those captures against tshark's innermost layer.
+    /// The `packets` text suites compare with tcpdump, which prints the delivery datagram and then
+    /// the inner packet as Sockeye does: they use `textFixtureCaptures`, which includes `encap/`.
     static let fixtureCaptures: [String] = captures(under: fixturesDirectory,
                                                     excluding: ["damaged", "scripts", "fuzz", "reassembly", "encap"])
+
+    /// Captures under `Fixtures/encap/` (tunnelled packets), relative paths, sorted.
+    static let encapFixtures: [String] = captures(under: fixturesDirectory.appendingPathComponent("encap"), excluding: [])
+        .map { "encap/" + $0 }
+
+    /// The captures the `packets` text suites compare with tcpdump: `fixtureCaptures` and `encap/`.
+    static let textFixtureCaptures: [String] = (fixtureCaptures + encapFixtures).sorted()
 
     /// Captures under `Fixtures/damaged/`.
     static let damagedFixtures: [String] = captures(under: fixturesDirectory.appendingPathComponent("damaged"), excluding: [])
