@@ -147,7 +147,9 @@ struct PacketsCommandTests {
           .enabled(if: TestEnvironment.tcpdumpTestsEnabled),
           arguments: [["-v"], ["-v", "-e"], ["-v", "-tttt"], ["-e", "-ttt", "-v"]])
     func verboseMatchesTcpdump(_ options: [String]) async throws {
-        for name in TestEnvironment.textFixtureCaptures { try await Self.expectSameAsTcpdump(name, options) }
+        // encap/ is compared with -v, -e -v and the hex dumps by TunnelPacketTextTests, whose
+        // comparison knows tcpdump's tab-indented inner lines of a tunnelled packet.
+        for name in TestEnvironment.fixtureCaptures { try await Self.expectSameAsTcpdump(name, options) }
     }
 
     /// Fixtures whose whole `-v` output is tcpdump's, byte for byte, with no normalisation:
@@ -215,7 +217,8 @@ struct PacketsCommandTests {
           arguments: [["-x"], ["-xx"], ["-X"], ["-XX"], ["-v", "-X"], ["-e", "-xx"], ["-x", "-X"]])
     func hexDumpsMatchTcpdump(_ options: [String]) async throws {
         var dumps = 0
-        for name in TestEnvironment.textFixtureCaptures {
+        // encap/: TunnelPacketTextTests (dumps from the delivery header).
+        for name in TestEnvironment.fixtureCaptures {
             try await Self.expectSameAsTcpdump(name, options)
             let ours = try await Sockeye.run(["packets"] + options + [TestEnvironment.fixture(name).path], environment: Self.utc)
             dumps += ours.stdoutLines.filter { $0.hasPrefix("\t0x0000:") }.count

@@ -54,6 +54,7 @@ struct TunnelPacketTextTests {
     /// control options, ICMPv6 neighbour-discovery options).
     static let verboseExceptions: [String: Set<TcpdumpOnly>] = [
         "vxlan-tcp-udp.pcap": [.controlDetail],
+        "vxlan-8472.pcap": [.controlDetail],   // router solicitations' link-address option
         "suricata-verify_pppoe_input.pcap": [.pppControl],
         "pcapplusplus_GrePackets.cap": [.pppControl],
         "suricata-verify_bug-4810_pppoe-session-http.pcap": [.application],
