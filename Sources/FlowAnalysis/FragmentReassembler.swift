@@ -24,8 +24,9 @@ import PacketCodec
 /// Only fragments whose whole IP payload was captured are buffered (a fragment cut by the
 /// snapshot length cannot be reassembled; counted in `truncated`). A reassembled datagram
 /// longer than 65,535 bytes (IPv4 total length, IPv6 payload length) is dropped (`oversized`).
-/// Nothing here traps on any input.
-struct FragmentReassembler {
+/// Nothing here traps on any input. `FlowAnalyzer` owns one; `sockeye packets --format json`
+/// runs one to mark the fragment that completes a datagram.
+public struct FragmentReassembler {
     struct Key: Hashable {
         var source: IPAddress
         var destination: IPAddress
@@ -53,9 +54,17 @@ struct FragmentReassembler {
         var serial: UInt64
     }
 
-    var timeout: Int64 = 300 * 1_000_000_000
-    var maxDatagrams = 10_000
-    var maxBytes = 64 << 20
+    /// Incomplete datagrams are dropped this long after their first fragment (ns; Zeek's
+    /// `frag_timeout`), and at most `maxDatagrams` of them and `maxBytes` of data are held.
+    public var timeout: Int64 = 300 * 1_000_000_000
+    public var maxDatagrams = 10_000
+    public var maxBytes = 64 << 20
+    /// Data length of the last datagram `add` completed (the reassembled payload after the
+    /// IPv4 header, or after the IPv6 headers up to the Fragment header: tshark's
+    /// `ip.reassembled.length` / `ipv6.reassembled.length`).
+    public private(set) var lastReassembledLength = 0
+
+    public init() {}
 
     private var pending: [Key: Datagram] = [:]
     /// Insertion order (serial, key) for expiry and eviction; stale entries are skipped.
@@ -65,13 +74,13 @@ struct FragmentReassembler {
     /// Header and data bytes held for incomplete datagrams (bounded by `maxBytes`).
     private(set) var bufferedBytes = 0
 
-    private(set) var counters = FragmentCounters()
+    public private(set) var counters = FragmentCounters()
 
     /// Datagrams currently incomplete.
-    var pendingCount: Int { pending.count }
+    public var pendingCount: Int { pending.count }
 
     /// The end of the input: what is still incomplete is counted and dropped.
-    mutating func finish() {
+    public mutating func finish() {
         counters.incompleteAtEnd &+= UInt64(pending.count)
         pending.removeAll()
         order.removeAll()
@@ -82,8 +91,8 @@ struct FragmentReassembler {
     /// Adds the fragment `packet` (decoded from `bytes`, in flow context `context`). Returns the
     /// reassembled datagram (an IPv4 or IPv6 packet starting at its IP header) when this
     /// fragment completed one.
-    mutating func add(_ packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer,
-                      time: Int64, context: UInt32 = 0) -> [UInt8]? {
+    public mutating func add(_ packet: UnsafePointer<DecodedPacket>, bytes: UnsafeRawBufferPointer,
+                             time: Int64, context: UInt32 = 0) -> [UInt8]? {
         counters.fragments &+= 1
         expire(now: time)
         guard var piece = Piece(packet, bytes) else { counters.truncated &+= 1; return nil }
@@ -121,6 +130,7 @@ struct FragmentReassembler {
            let proto = d.upperProtocol {
             bufferedBytes -= d.header.count + d.data.count
             counters.reassembled &+= 1
+            lastReassembledLength = size
             return Self.build(d, size: size, upperProtocol: proto)
         }
         pending[piece.key] = d
@@ -129,7 +139,7 @@ struct FragmentReassembler {
     }
 
     /// Drops incomplete datagrams whose first fragment is older than `timeout`.
-    mutating func expire(now: Int64) {
+    public mutating func expire(now: Int64) {
         while orderHead < order.count {
             let (serial, key) = order[orderHead]
             guard let d = pending[key], d.serial == serial else { orderHead += 1; continue }

@@ -8,8 +8,10 @@ import PacketCodec
 public struct PacketJSONFormatter {
     public init() {}
 
+    /// `reassembledLength`: this fragment completed a datagram of that payload length
+    /// (`reassembled_len`, tshark's `ip.reassembled.length`); the caller reassembles.
     public func write(frame number: Int, timestampNanoseconds ts: Int64, packet p: DecodedPacket,
-                      bytes b: UnsafeRawBufferPointer, to out: OutputBuffer) {
+                      bytes b: UnsafeRawBufferPointer, reassembledLength: Int? = nil, to out: OutputBuffer) {
         out.append("{\"frame\":"); out.append(int: number)
         // Microseconds, truncated, as the text output and tcpdump print them.
         out.append(",\"ts\":"); out.append(nanoseconds: ts, fractionDigits: 6)
@@ -26,6 +28,8 @@ public struct PacketJSONFormatter {
         if let icmp = p.icmp { writeICMP(icmp, b, out) }
         if p.encapsulation.isTunnelled || p.encapsulation.vlan != nil { writeEncapsulation(p.encapsulation, out) }
         writeLayers(p.layers, b, out)
+        if p.isFragment { out.append(",\"fragment\":true") }
+        if let n = reassembledLength { out.append(",\"reassembled_len\":"); out.append(int: n) }
         out.append(",\"defects\":[")
         var first = true
         for d in p.defects {

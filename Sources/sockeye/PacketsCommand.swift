@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlowAnalysis
 import PacketCodec
 import Pcap
 import Reports
@@ -89,6 +90,8 @@ struct Packets: ParsableCommand {
                         : hexLevel > 0 ? (hexLevel > 1 ? .hexWithLink : .hex) : .none
         let text = PacketTextFormatter(options: options)
         var number = 0
+        // JSON marks the fragment that completes a datagram (reassembled as the analyzer does).
+        var fragments = FragmentReassembler()
         let limit = count ?? Int.max
         do {
             for capture in captures {
@@ -99,7 +102,13 @@ struct Packets: ParsableCommand {
                                             wireLength: record.wireLength)
                 let ts = record.timestamp.totalNanoseconds
                 switch format {
-                case .json: json.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)
+                case .json:
+                    var reassembled: Int? = nil
+                    if packet.isFragment, withUnsafePointer(to: packet, { fragments.add($0, bytes: record.bytes, time: ts) }) != nil {
+                        reassembled = fragments.lastReassembledLength
+                    }
+                    json.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes,
+                               reassembledLength: reassembled, to: out)
                 case .text: text.write(frame: number, timestampNanoseconds: ts, packet: packet, bytes: record.bytes, to: out)
                 }
             }

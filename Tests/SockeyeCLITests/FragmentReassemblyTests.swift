@@ -61,6 +61,59 @@ struct FragmentReassemblyTests {
         "ipv6/pcapplusplus_ip6_fragments.pcap", "encap/peafowl_ip_fragmentation_teardrop.pcap",
     ]
 
+    /// Frame number → reassembled payload length, as `packets --format json` marks the fragment
+    /// that completes a datagram and as tshark shows `ip.reassembled.length` /
+    /// `ipv6.reassembled.length` on it; and the frames marked `fragment`.
+    static func completions(_ path: String) async throws -> (sockeye: [Int: Int], tshark: [Int: Int], fragments: Set<Int>, tsharkFragments: Set<Int>) {
+        let rows = try await Self.tshark(path, ["frame.number", "ip.reassembled.length", "ipv6.reassembled.length",
+                                                "ip.flags.mf", "ip.frag_offset", "ipv6.fraghdr.offset", "ipv6.fraghdr.more"])
+        var t: [Int: Int] = [:], tf: Set<Int> = []
+        for r in rows where r.count == 7 {
+            guard let n = Int(r[0]) else { continue }
+            if let len = Int((r[1] + r[2]).split(separator: ",").first ?? "") { t[n] = len }
+            // The outermost IP header's fragment fields (the first occurrence).
+            let mf = r[3].split(separator: ",").first == "1" || r[6].split(separator: ",").first == "1"
+            let off = (Int(r[4].split(separator: ",").first ?? "") ?? 0) + (Int(r[5].split(separator: ",").first ?? "") ?? 0)
+            if mf || off > 0 { tf.insert(n) }
+        }
+        let out = try await Sockeye.run(["packets", "--format", "json", path])
+        #expect(out.status == 0)
+        var s: [Int: Int] = [:], sf: Set<Int> = []
+        for line in out.stdoutLines {
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let n = try #require(o["frame"] as? Int)
+            if let len = o["reassembled_len"] as? Int { s[n] = len }
+            if o["fragment"] as? Bool == true { sf.insert(n) }
+        }
+        return (s, t, sf, tf)
+    }
+
+    @Test("packets --format json: fragments marked, and the completing one carries tshark's reassembled length")
+    func packetJSONMarksCompletion() async throws {
+        let c = try await Self.completions(TestEnvironment.fixture("reassembly/ip-fragments.pcap").path)
+        #expect(c.sockeye.count == 10 && c.sockeye == c.tshark, "\(c.sockeye) vs tshark \(c.tshark)")
+        #expect(c.fragments.count == 30 && c.fragments == c.tsharkFragments)
+    }
+
+    @Test("corpus fragment traces: the same completing frames and lengths as tshark in packet JSON",
+          .enabled(if: TestEnvironment.corpusDirectory != nil || TestEnvironment.isCI,
+                   "no ../shared/corpus; corpus comparison skipped outside CI"),
+          arguments: corpusFragmentTraces.filter { !$0.hasPrefix("encap/") })
+    func corpusCompletions(_ relative: String) async throws {
+        let dir = try #require(TestEnvironment.corpusDirectory, "../shared/corpus is missing (required in CI)")
+        let c = try await Self.completions(dir.appendingPathComponent(relative).path)
+        #expect(Set(c.sockeye.keys) == Set(c.tshark.keys), "\(relative): \(c.sockeye) vs tshark \(c.tshark)")
+        #expect(c.fragments == c.tsharkFragments, "\(relative)")
+        if relative == "ipv4/zeek_ipv4_fragmented-1.pcap" {
+            // Overlapping first fragments: the second (frame 3) reaches past the last fragment's
+            // end; Zeek raises the datagram's size to it (`fragment_size_inconsistency`), and
+            // so does Sockeye (304), where tshark stops at the last fragment's end (164).
+            #expect(c.sockeye == [3: 304] && c.tshark == [3: 164], "\(c.sockeye) vs \(c.tshark)")
+        } else {
+            #expect(c.sockeye == c.tshark, "\(relative): \(c.sockeye) vs tshark \(c.tshark)")
+        }
+    }
+
     @Test("corpus fragment traces: as many reassembled datagrams as tshark",
           .enabled(if: TestEnvironment.corpusDirectory != nil || TestEnvironment.isCI,
                    "no ../shared/corpus; corpus comparison skipped outside CI"),
