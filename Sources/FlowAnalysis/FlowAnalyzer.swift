@@ -37,14 +37,16 @@ public final class FlowAnalyzer {
     /// The packet being processed (its outermost Ethernet names a new flow's link-layer
     /// addresses); one store per packet.
     private let currentPacket: UnsafeMutablePointer<UnsafePointer<DecodedPacket>?>
-    /// Link-layer addresses of each slot's flow, physical sides A and B (two words per slot,
-    /// bit 63 of A's: present), written at creation (Zeek's `Connection` takes `l2_src`/`l2_dst`
-    /// of the first packet; a role flip swaps them, which the side mapping does here).
-    private let l2Storage: UnsafeMutablePointer<[UInt64]>
-    private var l2Addresses: [UInt64] {
+    /// Link-layer addresses of each slot's flow, physical sides A and B, written at creation
+    /// (Zeek's `Connection` takes `l2_src`/`l2_dst` of the first packet; a role flip swaps
+    /// them, which the side mapping does here): per slot the number of its (A, B) pair in
+    /// `L2Pairs` (0: none), 4 bytes a flow, since a capture holds few distinct pairs.
+    private let l2Storage: UnsafeMutablePointer<[UInt32]>
+    private var l2PairOfSlot: [UInt32] {
         @inline(__always) unsafeAddress { UnsafePointer(l2Storage) }
         @inline(__always) unsafeMutableAddress { l2Storage }
     }
+    private var l2Pairs = L2Pairs()
     /// ICMP errors attached to flows, by slot (a rare path: a plain stored property; emptied
     /// as each flow's record is written).
     private var icmpErrorNotes: [Int32: ICMPErrorNote] = [:]
@@ -404,17 +406,16 @@ public final class FlowAnalyzer {
     /// The new flow in slot `i` takes the current packet's outermost Ethernet addresses: the
     /// source for the sending side, the destination for the other.
     private func noteL2Addresses(_ i: Int32, senderIsA: Bool) {
-        let k = Int(i) &* 2
+        let k = Int(i)
         guard let eth = currentPacket.pointee?.pointee.ethernet else {
-            if k + 1 < l2Addresses.count { l2Addresses[k] = 0 }
+            if k < l2PairOfSlot.count { l2PairOfSlot[k] = 0 }
             return
         }
-        if k + 1 >= l2Addresses.count {
-            l2Addresses.append(contentsOf: repeatElement(0, count: max(k + 2, 2 * l2Addresses.count) - l2Addresses.count))
+        if k >= l2PairOfSlot.count {
+            l2PairOfSlot.append(contentsOf: repeatElement(0, count: max(k + 1, 2 * l2PairOfSlot.count) - l2PairOfSlot.count))
         }
         let (a, b) = senderIsA ? (eth.source, eth.destination) : (eth.destination, eth.source)
-        l2Addresses[k] = a.value | 1 << 63
-        l2Addresses[k + 1] = b.value
+        l2PairOfSlot[k] = l2Pairs.id(a.value, b.value)
     }
 
     @inline(__always)
@@ -851,11 +852,10 @@ public final class FlowAnalyzer {
                                                      originator: t.originator, responder: t.responder, type: t.type))
             }
         }
-        let k = Int(i) &* 2
-        if k + 1 < l2Addresses.count, l2Addresses[k] >> 63 != 0 {
-            let a = MACAddress(l2Addresses[k]), b = MACAddress(l2Addresses[k + 1])
+        if Int(i) < l2PairOfSlot.count, l2PairOfSlot[Int(i)] != 0 {
+            let (a, b) = l2Pairs.pair(l2PairOfSlot[Int(i)])
             (record.originatorL2Address, record.responderL2Address) = f.origIsA ? (a, b) : (b, a)
-            l2Addresses[k] = 0
+            l2PairOfSlot[Int(i)] = 0
         }
         if !icmpErrorNotes.isEmpty, let note = icmpErrorNotes.removeValue(forKey: i) {
             record.icmpErrors = note.report
@@ -1001,4 +1001,36 @@ struct ICMPErrorNote {
     var report: ICMPErrorReport
     /// A destination unreachable quoted the originator's SYN.
     var refusesHandshake = false
+}
+
+/// The distinct (side A, side B) link-layer address pairs flows were created with, numbered
+/// from 1; the last one is remembered (consecutive new flows usually share it).
+struct L2Pairs {
+    private var ids: [L2Pair: UInt32] = [:]
+    private var pairs: [L2Pair] = [L2Pair(a: 0, b: 0)]
+    private var last = L2Pair(a: 0, b: 0)
+    private var lastID: UInt32 = 0
+
+    struct L2Pair: Hashable { var a: UInt64; var b: UInt64 }
+
+    mutating func id(_ a: UInt64, _ b: UInt64) -> UInt32 {
+        let p = L2Pair(a: a, b: b)
+        if lastID != 0 && p == last { return lastID }
+        let id: UInt32
+        if let known = ids[p] {
+            id = known
+        } else {
+            id = UInt32(truncatingIfNeeded: pairs.count)
+            pairs.append(p)
+            ids[p] = id
+        }
+        last = p
+        lastID = id
+        return id
+    }
+
+    func pair(_ id: UInt32) -> (MACAddress, MACAddress) {
+        let p = pairs[Int(id)]
+        return (MACAddress(p.a), MACAddress(p.b))
+    }
 }
