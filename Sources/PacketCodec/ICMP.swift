@@ -130,8 +130,9 @@ public struct ICMPHeader: Hashable, Sendable, BitwiseCopyable {
 /// sequence number). The quote was sent by the flow's endpoint, so `source` is the sender of the
 /// packet that failed.
 ///
-/// IPv6: the quoted extension headers (Hop-by-Hop, Routing, Destination Options, Fragment, AH;
-/// at most 8) are walked to the upper layer; a quoted non-first fragment carries no ports. The
+/// IPv6: the quoted extension headers are walked to the upper layer as the decoder walks them
+/// (`IPv6Header.isExtensionHeader`, `extensionHeaderLength`, at most `maxExtensionHeaders`); a
+/// quoted non-first fragment carries no ports. The
 /// addresses are the quoted fixed header's (a Routing header's final destination is not
 /// followed). Nothing here traps: every read is checked against `end`.
 public struct ICMPQuotedDatagram: Hashable, Sendable, BitwiseCopyable {
@@ -176,29 +177,15 @@ public struct ICMPQuotedDatagram: Hashable, Sendable, BitwiseCopyable {
             source = IPAddress(ipv6High: b.u64(q + 8), low: b.u64(q + 16))
             destination = IPAddress(ipv6High: b.u64(q + 24), low: b.u64(q + 32))
             upper = q + IPv6Header.length
-            // RFC 8200 §4: extension headers before the upper layer.
+            // RFC 8200 §4: the extension headers the decoder walks, by the same length rules.
             var walked = 0
-            walk: while walked < 8 {
-                switch proto {
-                case 0, 43, 60:
-                    guard upper + 2 <= end else { break walk }
-                    let next = b.u8(upper)
-                    upper += (Int(b.u8(upper + 1)) + 1) * 8
-                    proto = next
-                case 44:
-                    guard upper + 8 <= end else { break walk }
-                    first = b.u16(upper + 2) >> 3 == 0
-                    proto = b.u8(upper)
-                    upper += 8
-                case 51:
-                    // RFC 4302 §2.2: AH length in 32-bit words minus 2.
-                    guard upper + 2 <= end else { break walk }
-                    let next = b.u8(upper)
-                    upper += (Int(b.u8(upper + 1)) + 2) * 4
-                    proto = next
-                default:
-                    break walk
-                }
+            while walked < IPv6Header.maxExtensionHeaders && IPv6Header.isExtensionHeader(proto) {
+                let fragment = proto == IPProtocol.ipv6Fragment
+                guard upper + (fragment ? 8 : 2) <= end else { break }
+                if fragment { first = b.u16(upper + 2) >> 3 == 0 }
+                let length = IPv6Header.extensionHeaderLength(proto, lengthField: b.u8(upper + 1))
+                proto = b.u8(upper)
+                upper += length
                 walked += 1
             }
         } else {
