@@ -12,24 +12,10 @@ extension Trace {
     mutating func icmpError(from: IPAddress, to: IPAddress, type: UInt8, code: UInt8, quoting frame: [UInt8],
                             quoteLength: Int? = nil, badChecksum: Bool = false, at t: Double) {
         let quote = Array(frame.prefix(quoteLength ?? frame.count))
-        let network: PacketRepr.Network
-        let body: [UInt8]
-        if from.isIPv4 {
-            var ip = IPv4Header()
-            ip.source = from.ipv4
-            ip.destination = to.ipv4
-            ip.protocol = 1
-            ip.ttl = 64
-            network = .ipv4(ip, options: [])
-            body = ICMPHeader(icmpv6: false, type: type, code: code).encode(body: quote)
-        } else {
-            var ip6 = IPv6Header()
-            ip6.source = from
-            ip6.destination = to
-            ip6.nextHeader = 58
-            network = .ipv6(ip6, extensionHeaders: [])
-            body = ICMPHeader(icmpv6: true, type: type, code: code).encode(body: quote, source: from, destination: to)
-        }
+        let network = self.network(from: Host(address: from, port: 0), to: Host(address: to, port: 0),
+                                   proto: from.isIPv4 ? 1 : 58)
+        let header = ICMPHeader(icmpv6: !from.isIPv4, type: type, code: code)
+        let body = from.isIPv4 ? header.encode(body: quote) : header.encode(body: quote, source: from, destination: to)
         var bytes = PacketRepr(link: .raw, network: network, transport: .none, payload: body).encode()
         if badChecksum { bytes[(from.isIPv4 ? 20 : 40) + 2] ^= 0x5a }
         raw(bytes, at: t)

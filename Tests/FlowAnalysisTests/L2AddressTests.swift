@@ -9,19 +9,7 @@ import Testing
 struct L2AddressTests {
     static func frame(_ src: MACAddress, _ dst: MACAddress, from: (IPAddress, UInt16), to: (IPAddress, UInt16),
                       flags: TCPFlags, seq: UInt32, ack: UInt32 = 0) -> [UInt8] {
-        var ip = IPv4Header()
-        ip.source = from.0.ipv4
-        ip.destination = to.0.ipv4
-        ip.protocol = 6
-        var h = TCPHeader()
-        h.sourcePort = from.1
-        h.destinationPort = to.1
-        h.flags = flags
-        h.sequenceNumber = seq
-        h.acknowledgmentNumber = ack
-        h.window = 65535
-        return PacketRepr(link: .ethernet(EthernetHeader(destination: dst, source: src, etherType: EtherType.ipv4)),
-                          network: .ipv4(ip, options: []), transport: .tcp(h, options: []), payload: []).encode()
+        TunnelFlowTests.tcpFrame(from: from, to: to, flags: flags, seq: seq, ack: ack, source: src, destination: dst)
     }
 
     @Test("two connections with their own MAC pairs; one whose first packet is the SYN-ACK (roles flipped)")

@@ -26,7 +26,7 @@ struct Trace {
 
     static func ns(_ seconds: Double) -> Int64 { Int64((seconds * 1e9).rounded()) }
 
-    private func network(from: Host, to: Host, proto: UInt8) -> PacketRepr.Network {
+    func network(from: Host, to: Host, proto: UInt8) -> PacketRepr.Network {
         if from.address.isIPv4 {
             var ip = IPv4Header()
             ip.source = from.address.ipv4

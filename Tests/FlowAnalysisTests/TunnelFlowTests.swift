@@ -12,9 +12,9 @@ struct TunnelFlowTests {
     static let vtepA = IPAddress("192.0.2.1")!, vtepB = IPAddress("192.0.2.2")!
     static let inner = (IPAddress("10.1.0.1")!, UInt16(40000), IPAddress("10.1.0.2")!, UInt16(80))
 
-    /// An Ethernet frame (optionally VLAN-tagged) carrying an IPv4 TCP segment.
+    /// An Ethernet frame (optionally VLAN-tagged; `mac1` → `mac2` unless given) carrying an IPv4 TCP segment.
     static func tcpFrame(from: (IPAddress, UInt16), to: (IPAddress, UInt16), flags: TCPFlags, seq: UInt32, ack: UInt32 = 0,
-                         tags: [UInt16] = []) -> [UInt8] {
+                         tags: [UInt16] = [], source: MACAddress = mac1, destination: MACAddress = mac2) -> [UInt8] {
         var ip = IPv4Header()
         ip.source = from.0.ipv4
         ip.destination = to.0.ipv4
@@ -26,7 +26,7 @@ struct TunnelFlowTests {
         h.sequenceNumber = seq
         h.acknowledgmentNumber = ack
         h.window = 65535
-        let eth = EthernetHeader(destination: mac2, source: mac1, etherType: EtherType.ipv4,
+        let eth = EthernetHeader(destination: destination, source: source, etherType: EtherType.ipv4,
                                  tags: VLANTags(tags.map { VLANTag(id: $0) }))
         return PacketRepr(link: .ethernet(eth), network: .ipv4(ip, options: []), transport: .tcp(h, options: []),
                           payload: []).encode()
